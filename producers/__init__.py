@@ -1,0 +1,1 @@
+"""gridflow producers package."""

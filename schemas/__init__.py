@@ -1,0 +1,1 @@
+"""gridflow schemas package."""

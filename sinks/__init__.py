@@ -1,0 +1,1 @@
+"""gridflow sinks package."""

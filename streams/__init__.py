@@ -1,0 +1,1 @@
+"""gridflow streams package."""
