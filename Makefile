@@ -1,0 +1,44 @@
+# gridflow — the two commands a newcomer needs are `make demo` and `make test`.
+# Each creates .venv when missing, installs the project, fetches the Kafka jars and starts what it needs.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: install test unit check format services services-down demo bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The test fixtures start (and stop) a broker and clickhouse-server of their own on free ports.
+test: $(STAMP)
+	$(BIN)/gridflow services fetch
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+check: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+services: $(STAMP)
+	$(BIN)/gridflow services up
+
+services-down: $(STAMP)
+	$(BIN)/gridflow services down
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""gridflow: the command-line shell, settings and local services around the pipeline packages."""

@@ -1,0 +1,82 @@
+"""The one `gridflow` command: every service and tool of the pipeline behind one CLI.
+
+Each package contributes its commands through a ``register(app)`` function, so this module stays a table of
+contents. Any :class:`GridflowError` and any bad argument ends as one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from gridflow.errors import GridflowError
+
+app = typer.Typer(
+    name="gridflow",
+    help="gridflow: grid reports and camera alarms → Kafka → faust → ClickHouse, for Bayannur.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+services_app = typer.Typer(help="Start, stop and inspect the local Kafka broker and clickhouse-server.")
+app.add_typer(services_app, name="services")
+
+
+def _print(lines: list[str]) -> None:
+    for line in lines:
+        typer.echo(line)
+
+
+@services_app.command("up")
+def services_up() -> None:
+    """Start Kafka (KRaft) and clickhouse-server unless configured or already running."""
+    from gridflow.services.manager import Services
+
+    _print(Services().up())
+
+
+@services_app.command("down")
+def services_down() -> None:
+    """Stop what `services up` started."""
+    from gridflow.services.manager import Services
+
+    _print(Services().down())
+
+
+@services_app.command("status")
+def services_status() -> None:
+    """Say what runs where."""
+    from gridflow.services.manager import Services
+
+    _print(Services().status())
+
+
+@services_app.command("fetch")
+def services_fetch() -> None:
+    """Resolve the Kafka broker's jars with Maven into the cache (done by `up` when needed)."""
+    from gridflow.services.manager import Services
+
+    _print(Services().fetch())
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the CLI, turning known errors into one line and exit 2."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except click.exceptions.Abort:
+        typer.echo("gridflow: aborted", err=True)
+        sys.exit(130)
+    except click.exceptions.UsageError as exc:
+        typer.echo(f"gridflow: {exc.format_message()}", err=True)
+        sys.exit(2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except GridflowError as exc:
+        typer.echo(f"gridflow: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

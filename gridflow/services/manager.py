@@ -1,0 +1,65 @@
+"""`gridflow services up|down|status|fetch`: the local Kafka broker and clickhouse-server together.
+
+A service whose address is configured (``GRIDFLOW_KAFKA_BOOTSTRAP``, ``GRIDFLOW_CLICKHOUSE_URL``) is not
+started: it is only checked, so the same commands work against an existing cluster.
+"""
+
+from __future__ import annotations
+
+from gridflow.services.clickhouse import ClickHouseService
+from gridflow.services.kafka import KafkaService
+from gridflow.services.probe import check_clickhouse, check_kafka
+from gridflow.settings import ClickHouseSettings, KafkaSettings, ServiceSettings, load
+
+
+class Services:
+    """Both local services, honouring configured external addresses."""
+
+    def __init__(
+        self,
+        services: ServiceSettings | None = None,
+        kafka: KafkaSettings | None = None,
+        clickhouse: ClickHouseSettings | None = None,
+    ) -> None:
+        self.settings = services or load(ServiceSettings)
+        self.kafka_settings = kafka or load(KafkaSettings)
+        self.clickhouse_settings = clickhouse or load(ClickHouseSettings)
+        self.kafka = KafkaService(self.settings)
+        self.clickhouse = ClickHouseService(self.settings)
+
+    def fetch(self) -> list[str]:
+        if self.kafka_settings.bootstrap:
+            return [f"kafka: using {self.kafka_settings.bootstrap}; nothing to fetch"]
+        return [f"kafka jars cached in {self.kafka.fetch()}"]
+
+    def up(self) -> list[str]:
+        lines = []
+        if self.kafka_settings.bootstrap:
+            check_kafka(self.kafka_settings.bootstrap, 5.0, self.kafka_settings.client_options())
+            lines.append(
+                f"kafka: using {self.kafka_settings.bootstrap} (GRIDFLOW_KAFKA_BOOTSTRAP); started nothing"
+            )
+        else:
+            lines.append(self.kafka.up())
+        url = self.clickhouse_settings.url
+        if url is not None:
+            check_clickhouse(url.get_secret_value(), 5.0)
+            lines.append("clickhouse: using GRIDFLOW_CLICKHOUSE_URL; started nothing")
+        else:
+            lines.append(self.clickhouse.up())
+        return lines
+
+    def down(self) -> list[str]:
+        return [self.kafka.down(), self.clickhouse.down()]
+
+    def status(self) -> list[str]:
+        lines = []
+        if self.kafka_settings.bootstrap:
+            lines.append(f"kafka: external at {self.kafka_settings.bootstrap}")
+        else:
+            lines.append(self.kafka.status())
+        if self.clickhouse_settings.url is not None:
+            lines.append("clickhouse: external (GRIDFLOW_CLICKHOUSE_URL)")
+        else:
+            lines.append(self.clickhouse.status())
+        return lines
