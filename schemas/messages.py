@@ -1,0 +1,423 @@
+"""The wire messages (docs/CONTRACTS.md): intake events, derived incidents and transitions, dead letters.
+
+Every model is a frozen, strict pydantic v2 model that forbids unknown fields and carries ``kind`` (the
+discriminator), ``schema_version`` and an actual/exercise ``status``. Validation enforces the contract at the
+edge, so stream logic can trust a decoded message: codes exist in the geography and taxonomy, points lie in
+Bayannur and in the grid's county, times are timezone-aware and plausible, sizes are bounded.
+
+Checks that need other fields (a point inside the grid's county box, ``reported_at`` versus
+``occurred_at``) are field validators reading earlier fields, so a failure names the field at fault; that is
+why some models order their fields differently from the contract's prose. Lookups are precomputed sets and
+dicts, because every decoded event runs them (see bench/bench_decode.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+
+from schemas.enums import (
+    AlertType,
+    DispositionAction,
+    IncidentStatus,
+    Level,
+    MessageStatus,
+    TransitionReason,
+)
+from schemas.geography import CITY_CODE, geography
+from schemas.point import GeoPoint
+from schemas.taxonomy import taxonomy
+
+__all__ = [
+    "MAX_REASONS",
+    "MAX_SOURCE_EVENTS",
+    "REPORT_CLOCK_SKEW",
+    "CameraAlert",
+    "ClockTick",
+    "DeadLetter",
+    "Disposition",
+    "GeoPoint",
+    "GridReport",
+    "Incident",
+    "IntakeMessage",
+    "IntakeUnion",
+    "Message",
+    "MessageUnion",
+    "Reporter",
+    "Transition",
+]
+
+# How far a grid member's phone clock may run behind the event it reports.
+REPORT_CLOCK_SKEW = timedelta(minutes=5)
+# Bounds that keep a merged incident well under the 64 KiB decode limit (a UUID is 38 bytes of JSON).
+MAX_SOURCE_EVENTS = 1000
+MAX_REASONS = 256
+# Plausible event times. ClickHouse's DateTime ends in 2106 and starts in 1970; anything outside this
+# range is a corrupt clock, and rejecting it here keeps it out of the sink.
+EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+# ---- field types -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OneOf:
+    """``Annotated`` marker: the string must be one of a fixed set of codes, checked in Rust.
+
+    The set becomes a pydantic-core literal schema (a hash lookup, no Python call per value), which is what
+    keeps decoding above 100k events/s; the JSON Schema shows a pattern and a note instead of listing
+    thousands of codes.
+    """
+
+    codes: Callable[[], Iterable[str]]
+    error_type: str
+    message: str
+    pattern: str
+    description: str
+
+    def __get_pydantic_core_schema__(self, source: object, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.custom_error_schema(
+            core_schema.literal_schema(sorted(self.codes())),
+            custom_error_type=self.error_type,
+            custom_error_message=self.message,
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"type": "string", "pattern": self.pattern, "description": self.description}
+
+
+EventTime = Annotated[AwareDatetime, Field(ge=EARLIEST_TIME, lt=LATEST_TIME)]
+"""A timezone-aware time between 2000 and 2100 (gridflow produces Asia/Shanghai, +08:00)."""
+
+GridCode = Annotated[
+    str,
+    OneOf(
+        lambda: geography().grid_codes,
+        "unknown_grid",
+        "Input should be a grid code known to the geography",
+        r"^\d{15}$",
+        "A 15-digit grid code listed in schemas/data/geography.json.",
+    ),
+]
+UnitCode = Annotated[
+    str,
+    OneOf(
+        lambda: geography().unit_codes,
+        "unknown_unit",
+        "Input should be a unit code known to the geography",
+        r"^\d{6}(?:\d{3}){0,3}$",
+        "A known unit code at any level: city/county 6 digits, township 9, village 12, grid 15.",
+    ),
+]
+TownshipCode = Annotated[
+    str,
+    OneOf(
+        lambda: (u.code for u in geography().townships()),
+        "unknown_township",
+        "Input should be a township code known to the geography",
+        r"^\d{9}$",
+        "A 9-digit township code listed in the geography.",
+    ),
+]
+CountyCode = Annotated[
+    str,
+    OneOf(
+        lambda: (u.code for u in geography().counties()),
+        "unknown_county",
+        "Input should be a county code known to the geography",
+        r"^\d{6}$",
+        "One of the seven 6-digit county codes.",
+    ),
+]
+CategoryCode = Annotated[
+    str,
+    OneOf(
+        lambda: taxonomy().categories,
+        "unknown_category",
+        "Input should be a category code of the taxonomy",
+        r"^[a-z][a-z0-9_]*$",
+        "A category code from schemas/data/taxonomy.toml.",
+    ),
+]
+Severity = Annotated[int, Field(ge=1, le=5)]
+RuleId = Annotated[str, Field(pattern=r"^[!-~]{1,64}$")]  # printable ASCII, no spaces
+Count = Annotated[int, Field(ge=0, le=10_000)]
+
+
+class _Message(BaseModel):
+    """Shared configuration: frozen, strict, no unknown fields; bytes travel as base64 in JSON."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        strict=True,
+        ser_json_bytes="base64",
+        val_json_bytes="base64",
+    )
+
+    @property
+    def is_exercise(self) -> bool:
+        """True for simulated or replayed messages (envelope status ``exercise``)."""
+        return getattr(self, "status", None) == MessageStatus.EXERCISE
+
+
+_COUNTY_BOXES = geography().county_boxes
+
+
+def _in_county_box(point: GeoPoint, info: ValidationInfo) -> GeoPoint:
+    """Reject a point outside the box of the county holding the (already validated) grid."""
+    grid = info.data.get("grid_code")
+    if grid is not None and not _COUNTY_BOXES[grid[:6]].contains(point.lon, point.lat):
+        raise PydanticCustomError(
+            "outside_county",
+            "Input should lie inside the bounding box of county {county}",
+            {"county": grid[:6]},
+        )
+    return point
+
+
+# ---- intake ----------------------------------------------------------------------------------------------
+
+
+class Reporter(BaseModel):
+    """The grid member who filed a report. ``phone`` is personal data: never log it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    id: Annotated[str, Field(min_length=1, max_length=32)]
+    # Mainland mobile numbers: 11 digits starting 13–19.
+    phone: Annotated[str, Field(pattern=r"^1[3-9]\d{9}$", repr=False)]
+
+
+class GridReport(_Message):
+    """A grid member's report (网格员上报)."""
+
+    kind: Literal["grid_report"] = "grid_report"
+    schema_version: Literal[1] = 1
+    status: MessageStatus
+    event_id: UUID
+    grid_code: GridCode
+    occurred_at: EventTime
+    reported_at: EventTime
+    location: GeoPoint
+    category: CategoryCode
+    description: Annotated[str, Field(min_length=1, max_length=500)]
+    parties: Count
+    injured: Count
+    reporter: Reporter
+    severity_hint: Severity | None = None
+
+    @field_validator("reported_at")
+    @classmethod
+    def _not_before_occurrence(cls, value: datetime, info: ValidationInfo) -> datetime:
+        occurred = info.data.get("occurred_at")
+        if occurred is not None and value < occurred - REPORT_CLOCK_SKEW:
+            raise PydanticCustomError(
+                "reported_before_occurred", "Input should not be more than 5 minutes before occurred_at"
+            )
+        return value
+
+    _location_in_county = field_validator("location")(_in_county_box)
+
+
+class CameraAlert(_Message):
+    """A 雪亮工程 camera alarm; ``camera_id`` is ``CAM-<grid_code>-<nn>`` and must name this grid."""
+
+    kind: Literal["camera_alert"] = "camera_alert"
+    schema_version: Literal[1] = 1
+    status: MessageStatus
+    event_id: UUID
+    camera_id: Annotated[str, Field(pattern=r"^CAM-\d{15}-\d{2}$")]
+    grid_code: GridCode
+    location: GeoPoint
+    alert_type: AlertType
+    confidence: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+    object_count: Annotated[int, Field(ge=0, le=100_000)]
+    detected_at: EventTime
+    snapshot_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+    @field_validator("grid_code")
+    @classmethod
+    def _camera_in_grid(cls, value: str, info: ValidationInfo) -> str:
+        camera = info.data.get("camera_id")
+        if camera is not None and camera[4:19] != value:
+            raise PydanticCustomError("camera_grid_mismatch", "Input should be the grid named in camera_id")
+        return value
+
+    _location_in_county = field_validator("location")(_in_county_box)
+
+
+class Disposition(_Message):
+    """Feedback from a handling unit about an incident (处置反馈)."""
+
+    kind: Literal["disposition"] = "disposition"
+    schema_version: Literal[1] = 1
+    status: MessageStatus
+    event_id: UUID
+    incident_id: UUID
+    grid_code: GridCode  # the incident's grid: keys the message to the partition holding the incident
+    unit_code: UnitCode
+    action: DispositionAction
+    at: EventTime
+    note: Annotated[str, Field(max_length=500)] = ""
+
+
+class ClockTick(_Message):
+    """Event-time progress of one publisher on one intake partition (drives every SLA timer)."""
+
+    kind: Literal["clock_tick"] = "clock_tick"
+    schema_version: Literal[1] = 1
+    status: MessageStatus
+    source: Annotated[str, Field(min_length=1, max_length=64)]
+    partition: Annotated[int, Field(ge=0, le=100_000)]
+    at: EventTime
+    seq: Annotated[int, Field(ge=0)]
+
+
+# ---- derived ---------------------------------------------------------------------------------------------
+
+
+class Incident(_Message):
+    """The latest state of an incident (compacted topic, keyed by incident_id).
+
+    ``status`` is the incident's lifecycle status, so the envelope's actual/exercise flag is called
+    ``message_status`` here. Invariants: township and county codes are the grid's ancestors,
+    ``handling_unit`` is the grid's ancestor at ``level``, and ``merged_into`` is set exactly when
+    ``status`` is ``merged``.
+    """
+
+    kind: Literal["incident"] = "incident"
+    schema_version: Literal[1] = 1
+    message_status: MessageStatus
+    incident_id: UUID
+    category: CategoryCode
+    severity: Severity
+    grid_code: GridCode
+    township_code: TownshipCode
+    county_code: CountyCode
+    level: Level
+    handling_unit: UnitCode
+    status: IncidentStatus
+    source_event_ids: Annotated[tuple[UUID, ...], Field(min_length=1, max_length=MAX_SOURCE_EVENTS)]
+    opened_at: EventTime
+    due_at: EventTime | None
+    resolved_at: EventTime | None
+    updated_at: EventTime
+    version: Annotated[int, Field(ge=1)]
+    reasons: Annotated[tuple[RuleId, ...], Field(max_length=MAX_REASONS)]
+    overdue: bool = False
+    reopen_count: Annotated[int, Field(ge=0)] = 0
+    merged_into: UUID | None = None
+
+    @property
+    def is_exercise(self) -> bool:
+        return self.message_status == MessageStatus.EXERCISE
+
+    @field_validator("township_code")
+    @classmethod
+    def _township_of_grid(cls, value: str, info: ValidationInfo) -> str:
+        grid = info.data.get("grid_code")
+        if grid is not None and grid[:9] != value:
+            raise PydanticCustomError("not_ancestor", "Input should be the township of grid_code")
+        return value
+
+    @field_validator("county_code")
+    @classmethod
+    def _county_of_grid(cls, value: str, info: ValidationInfo) -> str:
+        grid = info.data.get("grid_code")
+        if grid is not None and grid[:6] != value:
+            raise PydanticCustomError("not_ancestor", "Input should be the county of grid_code")
+        return value
+
+    @field_validator("handling_unit")
+    @classmethod
+    def _handler_is_ancestor(cls, value: str, info: ValidationInfo) -> str:
+        grid, level = info.data.get("grid_code"), info.data.get("level")
+        if grid is not None and level is not None:
+            expected = CITY_CODE if level == Level.CITY else grid[: 3 + 3 * (5 - level)]
+            if value != expected:
+                raise PydanticCustomError(
+                    "not_ancestor",
+                    "Input should be the grid's ancestor at level {level}",
+                    {"level": int(level)},
+                )
+        return value
+
+    @field_validator("merged_into")
+    @classmethod
+    def _merged_iff_status(cls, value: UUID | None, info: ValidationInfo) -> UUID | None:
+        status = info.data.get("status")
+        if status is not None and (value is not None) != (status == IncidentStatus.MERGED):
+            raise PydanticCustomError("merge_mismatch", "Input should be set exactly when status is 'merged'")
+        return value
+
+
+class Transition(_Message):
+    """One append-only change of an incident's status and/or level, with the rule ids that caused it."""
+
+    kind: Literal["transition"] = "transition"
+    schema_version: Literal[1] = 1
+    status: MessageStatus
+    transition_id: UUID
+    incident_id: UUID
+    seq: Annotated[int, Field(ge=1)]
+    from_status: IncidentStatus | None
+    to_status: IncidentStatus
+    from_level: Level | None
+    to_level: Level
+    reason: TransitionReason
+    at: EventTime
+    rule_ids: Annotated[tuple[RuleId, ...], Field(max_length=MAX_REASONS)]
+    source_event_id: UUID | None = None
+    handling_unit: UnitCode
+
+
+class DeadLetter(_Message):
+    """A record that could not be processed, with where it came from and why (raw bytes bounded)."""
+
+    kind: Literal["dead_letter"] = "dead_letter"
+    schema_version: Literal[1] = 1
+    status: MessageStatus
+    dead_letter_id: UUID
+    source_topic: Annotated[str, Field(min_length=1, max_length=249)]
+    source_partition: Annotated[int, Field(ge=0)]
+    source_offset: Annotated[int, Field(ge=0)]
+    raw: Annotated[bytes, Field(max_length=4096)]
+    raw_size: Annotated[int, Field(ge=0)]
+    error_class: Annotated[str, Field(min_length=1, max_length=128)]
+    error_message: Annotated[str, Field(max_length=2000)]
+    processed_at: EventTime  # wall clock, recorded for latency metrics only
+
+
+# ---- unions ----------------------------------------------------------------------------------------------
+
+IntakeUnion = GridReport | CameraAlert | Disposition | ClockTick
+"""The intake message types as a plain union (for ``isinstance``-style narrowing and return types)."""
+
+IntakeMessage = Annotated[IntakeUnion, Field(discriminator="kind")]
+"""Any intake message, discriminated on ``kind``."""
+
+MessageUnion = GridReport | CameraAlert | Disposition | ClockTick | Incident | Transition | DeadLetter
+"""Every message type."""
+
+Message = Annotated[MessageUnion, Field(discriminator="kind")]
+"""Any message, discriminated on ``kind``."""
