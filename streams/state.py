@@ -1,0 +1,436 @@
+"""The escalation state of one partition, as immutable per-key pieces.
+
+`PartitionState` is what `streams.escalation.step` takes and returns. It is a handful of `PMap` stores,
+each keyed the way a faust table would be, plus a tiny `Clock`:
+
+========== ===================== ======================================================================
+store      key                   value
+========== ===================== ======================================================================
+incidents  incident id           `IncidentState`: the latest Incident message plus what the rules need
+aliases    merged incident id    `Alias`: the survivor (a disposition to a merged incident follows it)
+grids      grid code             `GridIndex`: recent alarms/reports (merging) and openings (repeats)
+townships  township code         `TownshipIndex`: recent openings per category (clusters)
+pending    incident id           `Pending`: dispositions waiting for an incident not seen yet
+seen       event id              event time (deduplication of redelivered input)
+timers     epoch minute          due timers (`streams.timers`)
+========== ===================== ======================================================================
+
+Every value is a frozen dataclass of simple fields with ``to_json_obj``/``from_json_obj``; `PartitionState`
+adds whole-state ``to_json``/``from_json`` and `PartitionState.changes_since`, which lists the keys a step
+set or removed in each store so a shell can write only those pieces to its changelog tables.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final, TypeVar
+from uuid import UUID
+
+from schemas.enums import AlertType, IncidentStatus
+from schemas.messages import Disposition, Incident
+from streams.classify import Source
+from streams.outputs import SourceRef
+from streams.pmap import PMap
+from streams.timers import TimerWheel
+
+__all__ = [
+    "ACTIVE",
+    "STORE_NAMES",
+    "TERMINAL",
+    "AlarmMark",
+    "Alias",
+    "Clock",
+    "EvidenceMark",
+    "GridIndex",
+    "IncidentState",
+    "Opening",
+    "PartitionState",
+    "Pending",
+    "PendingDisposition",
+    "StateChanges",
+    "TownshipIndex",
+]
+
+# Statuses whose SLA clock runs and that new evidence may merge into.
+ACTIVE: Final = frozenset(
+    {IncidentStatus.PENDING_VERIFICATION, IncidentStatus.OPEN, IncidentStatus.IN_PROGRESS}
+)
+# Statuses nothing but a reopen (closed) can leave; evicted after the terminal retention.
+TERMINAL: Final = frozenset({IncidentStatus.CLOSED, IncidentStatus.FALSE_ALARM, IncidentStatus.MERGED})
+
+T = TypeVar("T")
+
+
+def _dt(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _opt_dt(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+# ---- incidents ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentState:
+    """One incident: the Incident message last emitted, plus facts the rules need that it does not carry.
+
+    ``clock_start`` is when the running SLA clock started (opening, level change, reopen); ``camera_ids``
+    and ``alert_types`` list the camera evidence (false alarms count against those cameras);
+    ``has_report`` is set once a grid report is part of the incident (it can then not be a false alarm);
+    ``corroborated`` once the report-plus-alarm upgrade was granted (it is granted once).
+    """
+
+    incident: Incident
+    clock_start: datetime
+    camera_ids: tuple[str, ...] = ()
+    alert_types: tuple[AlertType, ...] = ()
+    has_report: bool = False
+    corroborated: bool = False
+
+    @property
+    def active(self) -> bool:
+        return self.incident.status in ACTIVE
+
+    @property
+    def terminal(self) -> bool:
+        return self.incident.status in TERMINAL
+
+    def to_json_obj(self) -> dict[str, Any]:
+        return {
+            "incident": self.incident.model_dump(mode="json"),
+            "clock_start": self.clock_start.isoformat(),
+            "camera_ids": list(self.camera_ids),
+            "alert_types": [str(a) for a in self.alert_types],
+            "has_report": self.has_report,
+            "corroborated": self.corroborated,
+        }
+
+    @classmethod
+    def from_json_obj(cls, obj: dict[str, Any]) -> IncidentState:
+        return cls(
+            # Lax mode only here: our own JSON turns datetimes and UUIDs into strings.
+            incident=Incident.model_validate(obj["incident"], strict=False),
+            clock_start=_dt(obj["clock_start"]),
+            camera_ids=tuple(obj["camera_ids"]),
+            alert_types=tuple(AlertType(a) for a in obj["alert_types"]),
+            has_report=obj["has_report"],
+            corroborated=obj["corroborated"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Alias:
+    """A merged incident's survivor, and when the merge happened (aliases expire after a retention)."""
+
+    survivor: UUID
+    at: datetime
+
+    def to_json_obj(self) -> list[str]:
+        return [str(self.survivor), self.at.isoformat()]
+
+    @classmethod
+    def from_json_obj(cls, obj: list[str]) -> Alias:
+        return cls(UUID(obj[0]), _dt(obj[1]))
+
+
+# ---- grid and township indexes -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmMark:
+    """The latest alarm of one type in a grid and the incident it went to (camera merging)."""
+
+    alert_type: AlertType
+    incident_id: UUID
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceMark:
+    """A recent report or alarm in a grid (report/alarm correlation). ``at`` is when it happened."""
+
+    at: datetime
+    incident_id: UUID
+    source: Source
+    category: str
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """A confirmed incident opening, for repeat and cluster windows."""
+
+    at: datetime
+    incident_id: UUID
+
+
+Windows = tuple[tuple[str, tuple[Opening, ...]], ...]
+"""Openings per category, sorted by category; each tuple sorted by time and bounded in length."""
+
+
+def window_get(windows: Windows, category: str) -> tuple[Opening, ...]:
+    for key, openings in windows:
+        if key == category:
+            return openings
+    return ()
+
+
+def window_put(windows: Windows, category: str, openings: tuple[Opening, ...]) -> Windows:
+    rest = tuple(item for item in windows if item[0] != category)
+    if not openings:
+        return rest
+    return tuple(sorted((*rest, (category, openings)), key=lambda item: item[0]))
+
+
+def _windows_to_json(windows: Windows) -> dict[str, list[list[str]]]:
+    return {cat: [[o.at.isoformat(), str(o.incident_id)] for o in items] for cat, items in windows}
+
+
+def _windows_from_json(obj: dict[str, list[list[str]]]) -> Windows:
+    return tuple(
+        (cat, tuple(Opening(_dt(at), UUID(iid)) for at, iid in items)) for cat, items in sorted(obj.items())
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class GridIndex:
+    """What one grid remembers for merging and repeat disputes.
+
+    ``sweep_at`` is the time of the pruning timer already scheduled for this grid (one at a time).
+    """
+
+    alarms: tuple[AlarmMark, ...] = ()
+    evidence: tuple[EvidenceMark, ...] = ()
+    openings: Windows = ()
+    sweep_at: datetime | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.alarms or self.evidence or self.openings)
+
+    def to_json_obj(self) -> dict[str, Any]:
+        return {
+            "alarms": [[str(m.alert_type), str(m.incident_id), m.at.isoformat()] for m in self.alarms],
+            "evidence": [
+                [m.at.isoformat(), str(m.incident_id), str(m.source), m.category] for m in self.evidence
+            ],
+            "openings": _windows_to_json(self.openings),
+            "sweep_at": _iso(self.sweep_at),
+        }
+
+    @classmethod
+    def from_json_obj(cls, obj: dict[str, Any]) -> GridIndex:
+        return cls(
+            alarms=tuple(AlarmMark(AlertType(t), UUID(i), _dt(at)) for t, i, at in obj["alarms"]),
+            evidence=tuple(EvidenceMark(_dt(at), UUID(i), Source(s), c) for at, i, s, c in obj["evidence"]),
+            openings=_windows_from_json(obj["openings"]),
+            sweep_at=_opt_dt(obj["sweep_at"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TownshipIndex:
+    """Recent openings per category in one township, and when each category last raised a cluster signal."""
+
+    openings: Windows = ()
+    signalled: tuple[tuple[str, datetime], ...] = ()
+    sweep_at: datetime | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.openings or self.signalled)
+
+    def signalled_at(self, category: str) -> datetime | None:
+        for key, at in self.signalled:
+            if key == category:
+                return at
+        return None
+
+    def to_json_obj(self) -> dict[str, Any]:
+        return {
+            "openings": _windows_to_json(self.openings),
+            "signalled": {cat: at.isoformat() for cat, at in self.signalled},
+            "sweep_at": _iso(self.sweep_at),
+        }
+
+    @classmethod
+    def from_json_obj(cls, obj: dict[str, Any]) -> TownshipIndex:
+        return cls(
+            openings=_windows_from_json(obj["openings"]),
+            signalled=tuple((cat, _dt(at)) for cat, at in sorted(obj["signalled"].items())),
+            sweep_at=_opt_dt(obj["sweep_at"]),
+        )
+
+
+# ---- waiting dispositions ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PendingDisposition:
+    """A disposition that arrived before its incident, with where it was read."""
+
+    disposition: Disposition
+    ref: SourceRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """Dispositions waiting for one incident id, in arrival order."""
+
+    items: tuple[PendingDisposition, ...] = ()
+
+    def to_json_obj(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "disposition": p.disposition.model_dump(mode="json"),
+                "ref": None if p.ref is None else [p.ref.topic, p.ref.partition, p.ref.offset],
+            }
+            for p in self.items
+        ]
+
+    @classmethod
+    def from_json_obj(cls, obj: list[dict[str, Any]]) -> Pending:
+        return cls(
+            tuple(
+                PendingDisposition(
+                    Disposition.model_validate(item["disposition"], strict=False),
+                    None if item["ref"] is None else SourceRef(*item["ref"]),
+                )
+                for item in obj
+            )
+        )
+
+
+# ---- the partition -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Clock:
+    """Event-time progress of the partition.
+
+    ``max_event_time`` is the latest event (or clock tick) time seen; the watermark trails it by the
+    policy's allowed lateness and never moves back. Timers fire when the watermark reaches them.
+    """
+
+    max_event_time: datetime | None = None
+    watermark: datetime | None = None
+
+    def to_json_obj(self) -> dict[str, Any]:
+        return {"max_event_time": _iso(self.max_event_time), "watermark": _iso(self.watermark)}
+
+    @classmethod
+    def from_json_obj(cls, obj: dict[str, Any]) -> Clock:
+        return cls(_opt_dt(obj["max_event_time"]), _opt_dt(obj["watermark"]))
+
+
+@dataclass(frozen=True, slots=True)
+class StateChanges:
+    """Keys set and removed per store since an older state (see `PartitionState.changes_since`)."""
+
+    clock: bool
+    changed: dict[str, list[Any]]
+    removed: dict[str, list[Any]]
+
+    @property
+    def empty(self) -> bool:
+        return not self.clock and not any(self.changed.values()) and not any(self.removed.values())
+
+
+def _codec(
+    encode: Callable[[Any], Any], decode: Callable[[Any], Any], key_in: Callable[[str], Any]
+) -> tuple[Callable[[Any], Any], Callable[[Any], Any], Callable[[str], Any]]:
+    return encode, decode, key_in
+
+
+# store name → (value to JSON object, JSON object to value, key from its string form)
+_STORES: Final = {
+    "incidents": _codec(lambda v: v.to_json_obj(), IncidentState.from_json_obj, UUID),
+    "aliases": _codec(lambda v: v.to_json_obj(), Alias.from_json_obj, UUID),
+    "grids": _codec(lambda v: v.to_json_obj(), GridIndex.from_json_obj, str),
+    "townships": _codec(lambda v: v.to_json_obj(), TownshipIndex.from_json_obj, str),
+    "pending": _codec(lambda v: v.to_json_obj(), Pending.from_json_obj, UUID),
+    "seen": _codec(lambda v: v.isoformat(), _dt, UUID),
+}
+
+
+STORE_NAMES: Final = (*_STORES, "timers")
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionState:
+    """All escalation state of one partition; see the module docstring for the stores."""
+
+    clock: Clock = field(default_factory=Clock)
+    incidents: PMap[UUID, IncidentState] = field(default_factory=PMap)
+    aliases: PMap[UUID, Alias] = field(default_factory=PMap)
+    grids: PMap[str, GridIndex] = field(default_factory=PMap)
+    townships: PMap[str, TownshipIndex] = field(default_factory=PMap)
+    pending: PMap[UUID, Pending] = field(default_factory=PMap)
+    seen: PMap[UUID, datetime] = field(default_factory=PMap)
+    timers: TimerWheel = field(default_factory=TimerWheel.empty)
+
+    def size(self) -> dict[str, int]:
+        """Entries per store (for metrics and for tests that state stays bounded)."""
+        sizes = {name: len(getattr(self, name)) for name in _STORES}
+        sizes["timers"] = len(self.timers)
+        return sizes
+
+    def changes_since(self, older: PartitionState) -> StateChanges:
+        """Keys each store set or removed since ``older`` (cheap: unchanged parts are shared)."""
+        changed: dict[str, list[Any]] = {}
+        removed: dict[str, list[Any]] = {}
+        for name in (*_STORES, "timers"):
+            new_map = self.timers.buckets if name == "timers" else getattr(self, name)
+            old_map = older.timers.buckets if name == "timers" else getattr(older, name)
+            changed[name], removed[name] = new_map.diff(old_map)
+        clock = self.clock != older.clock or (self.timers.floor, self.timers.scanned) != (
+            older.timers.floor,
+            older.timers.scanned,
+        )
+        return StateChanges(clock, changed, removed)
+
+    @staticmethod
+    def encode_value(store: str, value: Any) -> Any:
+        """One store value as a JSON-ready object (for a per-key changelog table)."""
+        return _STORES[store][0](value)
+
+    @staticmethod
+    def decode_value(store: str, obj: Any) -> Any:
+        """Inverse of `encode_value`."""
+        return _STORES[store][1](obj)
+
+    def to_json_obj(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"clock": self.clock.to_json_obj(), "timers": self.timers.to_json_obj()}
+        for name, (encode, _, _) in _STORES.items():
+            store: PMap[Any, Any] = getattr(self, name)
+            out[name] = {str(k): encode(store[k]) for k in sorted(store, key=str)}
+        return out
+
+    @classmethod
+    def from_json_obj(cls, obj: dict[str, Any]) -> PartitionState:
+        stores: dict[str, PMap[Any, Any]] = {}
+        for name, (_, decode, key_in) in _STORES.items():
+            stores[name] = PMap((key_in(k), decode(v)) for k, v in obj[name].items())
+        return cls(
+            clock=Clock.from_json_obj(obj["clock"]),
+            timers=TimerWheel.from_json_obj(obj["timers"]),
+            **stores,
+        )
+
+    def to_json(self) -> bytes:
+        """The whole state as JSON, keys sorted (equal states give equal bytes)."""
+        return json.dumps(
+            self.to_json_obj(), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+        ).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> PartitionState:
+        return cls.from_json_obj(json.loads(raw))
