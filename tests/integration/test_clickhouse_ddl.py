@@ -1,0 +1,227 @@
+"""The ClickHouse layer on both real engines: Debian's clickhouse-server (native protocol) and chdb.
+
+Each test runs twice, on a fresh database of the session's server and on a fresh chdb data directory: the DDL
+applies (twice), the tables match the row builders, redelivered rows are visible once through the views,
+and failures surface as the documented errors.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator, Sequence
+
+import pytest
+from sinks_scenario import (
+    CAMERA_ALERTS,
+    DEAD_LETTERS,
+    DISTINCT_COUNTS,
+    GRID_REPORTS,
+    INCIDENT_VERSIONS,
+    INTAKE,
+    REDELIVERED,
+    STORIES,
+    TRANSITIONS,
+)
+
+from schemas.messages import MessageUnion
+from sinks import (
+    COLUMNS,
+    ClickHouseRejected,
+    ClickHouseUnavailable,
+    EngineBusyError,
+    Writer,
+    apply_migrations,
+    blocks_of,
+    connect,
+    with_database,
+)
+from sinks.ddl import TABLES, VIEWS, applied_versions, migrations
+from sinks.embedded import current_path
+from sinks.rows import now_epoch
+
+
+@pytest.fixture(params=["server", "chdb"])
+def writer(request: pytest.FixtureRequest) -> Iterator[Writer]:
+    """A writer on a fresh database: the session's clickhouse-server, or a fresh chdb directory."""
+    if request.param == "server":
+        url = with_database(request.getfixturevalue("clickhouse_url"), request.getfixturevalue("ch_database"))
+    else:
+        url = request.getfixturevalue("chdb_url")
+    with connect(url) as opened:
+        yield opened
+
+
+def insert_all(writer: Writer, messages: Sequence[MessageUnion], ingested_at: int = 1_772_409_600) -> None:
+    for table, columns in blocks_of(messages, ingested_at=ingested_at).items():
+        writer.insert_block(table, columns)
+
+
+def count(writer: Writer, table: str) -> int:
+    value = writer.query(f"SELECT count() FROM {writer.database}.{table}").scalar()
+    assert isinstance(value, int)
+    return value
+
+
+def test_migrations_apply_once_and_are_recorded(writer: Writer) -> None:
+    first = apply_migrations(writer)
+    second = apply_migrations(writer)
+
+    assert first == [m.version for m in migrations()]
+    assert second == []
+    assert applied_versions(writer) == set(first)
+    names = {
+        str(row[0])
+        for row in writer.query(f"SELECT name FROM system.tables WHERE database = '{writer.database}'").rows
+    }
+    assert {*TABLES, *VIEWS, "schema_version", "intake_hourly"} <= names
+    recorded = writer.query(
+        f"SELECT count(), uniqExact(version), any(engine_version) FROM {writer.database}.schema_version"
+    ).rows[0]
+    assert recorded[:2] == (len(first), len(first))
+    assert recorded[2] == writer.dialect.version_text
+
+
+def test_tables_have_the_columns_the_row_builders_fill(writer: Writer) -> None:
+    apply_migrations(writer)
+
+    for table, expected in COLUMNS.items():
+        rows = writer.query(
+            f"SELECT name FROM system.columns WHERE database = '{writer.database}' AND table = '{table}'"
+        ).rows
+        assert tuple(str(row[0]) for row in rows) == expected, table
+
+
+def test_redelivered_rows_are_visible_once_through_the_views(writer: Writer) -> None:
+    apply_migrations(writer)
+    insert_all(writer, [*INTAKE, *INCIDENT_VERSIONS, *TRANSITIONS, *DEAD_LETTERS])
+    insert_all(writer, REDELIVERED, ingested_at=1_772_413_200)  # an hour later, as after a sink restart
+
+    for view, expected in DISTINCT_COUNTS.items():
+        assert count(writer, view) == expected, view
+    # The duplicates did reach storage (no dedup token was given), so the views are what removed them.
+    stored = sum(count(writer, table) for table in ("grid_reports", "camera_alerts", "dispositions"))
+    assert stored > DISTINCT_COUNTS["events_distinct"]
+    assert count(writer, "transitions") == len(TRANSITIONS) + 5
+
+
+def test_incidents_latest_takes_the_highest_version_whatever_the_arrival_order(writer: Writer) -> None:
+    apply_migrations(writer)
+    versions = STORIES["C"].versions()
+    insert_all(writer, list(reversed(versions)))
+    insert_all(writer, versions[:2])
+
+    rows = writer.query(
+        f"SELECT version, status, level, reopen_count, toString(resolved_at), reasons "
+        f"FROM {writer.database}.incidents_latest"
+    ).rows
+    assert rows == [
+        (
+            6,
+            "closed",
+            "township",
+            1,
+            "2026-03-03 16:00:00",
+            [f"R-{step[1].value}" for step in STORIES["C"].steps],
+        )
+    ]
+
+
+def test_values_round_trip_in_native_form(writer: Writer) -> None:
+    apply_migrations(writer)
+    insert_all(writer, [GRID_REPORTS[0], CAMERA_ALERTS[0], TRANSITIONS[0], DEAD_LETTERS[2]], now_epoch())
+    db = writer.database
+
+    report = writer.query(
+        f"SELECT toString(event_id), message_status, occurred_at, raw FROM {db}.grid_reports"
+    )
+    alert = writer.query(f"SELECT alert_type, category, confidence, camera_id FROM {db}.camera_alerts")
+    step = writer.query(
+        f"SELECT from_status, from_level, to_level, reason, source_event_id FROM {db}.transitions"
+    )
+    letter = writer.query(f"SELECT raw_base64, raw_size, error_class FROM {db}.dead_letters")
+
+    assert report.rows[0][:3] == (str(GRID_REPORTS[0].event_id), "exercise", "2026-03-02 08:00:00")
+    assert '"phone":"13800000000"' in str(report.rows[0][3])  # the raw JSON as received
+    assert alert.rows == [("fight", "fight", 0.75, CAMERA_ALERTS[0].camera_id)]
+    assert step.rows == [(None, None, "grid", "initial_routing", str(TRANSITIONS[0].source_event_id))]
+    assert letter.rows[0][1:] == (len(DEAD_LETTERS[2].raw), "DecodeError")
+
+
+def test_raw_json_expires_after_ninety_days_where_the_engine_has_ttl(writer: Writer) -> None:
+    apply_migrations(writer)
+    insert_all(writer, [GRID_REPORTS[1]], ingested_at=now_epoch() - 91 * 86_400)
+    insert_all(writer, [GRID_REPORTS[2]], ingested_at=now_epoch())
+    writer.execute(f"OPTIMIZE TABLE {writer.database}.grid_reports FINAL")
+
+    rows = writer.query(
+        f"SELECT description, raw != '' FROM {writer.database}.grid_reports ORDER BY description"
+    )
+    # The parsed columns stay either way; only the raw JSON (with the reporter's phone) is dropped.
+    assert rows.rows == [("测试上报 rB", 0 if writer.dialect.has_ttl else 1), ("测试上报 rC", 1)]
+
+
+def test_dedup_token_drops_a_repeated_block_where_the_engine_has_it(writer: Writer) -> None:
+    apply_migrations(writer)
+    block = blocks_of(TRANSITIONS, ingested_at=1)["transitions"]
+
+    writer.insert_block("transitions", block, dedup_token="incident_transitions:0:0-24")
+    writer.insert_block("transitions", block, dedup_token="incident_transitions:0:0-24")
+
+    stored = count(writer, "transitions")
+    if writer.dialect.has_dedup_token:
+        assert stored == len(TRANSITIONS)
+    else:  # 18.16: the token is not sent; the ReplacingMergeTree key and the view still collapse the copy
+        assert stored == 2 * len(TRANSITIONS)
+    assert count(writer, "transitions_distinct") == len(TRANSITIONS)
+
+
+def test_materialized_hourly_counts_are_exact_under_redelivery(writer: Writer) -> None:
+    apply_migrations(writer)
+    insert_all(writer, GRID_REPORTS)
+    insert_all(writer, GRID_REPORTS[:3])
+
+    total = writer.query(
+        f"SELECT sum(n) FROM (SELECT uniqExactMerge(events) AS n FROM {writer.database}.intake_hourly "
+        "GROUP BY hour, kind, county_code, category)"
+    ).scalar()
+    assert total == len(GRID_REPORTS)
+
+
+def test_rejected_statements_raise_clickhouse_rejected(writer: Writer) -> None:
+    apply_migrations(writer)
+
+    with pytest.raises(ClickHouseRejected) as caught:
+        writer.query(f"SELECT no_such_column FROM {writer.database}.incidents")
+    assert caught.value.code == 47  # UNKNOWN_IDENTIFIER
+    with pytest.raises(ClickHouseRejected):
+        writer.insert_block("no_such_table", {"x": [1]})
+    with pytest.raises(ValueError, match="differ in length"):
+        writer.insert_block("transitions", {"seq": [1, 2], "handling_unit": ["150802"]})
+
+
+def test_unreachable_server_fails_within_the_connect_timeout() -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+
+    with pytest.raises(ClickHouseUnavailable) as caught:
+        connect(f"clickhouse://default:@127.0.0.1:{port}/gridflow?connect_timeout=1")
+
+    assert time.monotonic() - started < 5
+    assert f"127.0.0.1:{port}" in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_chdb_engine_is_bound_to_one_directory_at_a_time(tmp_path_factory: pytest.TempPathFactory) -> None:
+    first, second = tmp_path_factory.mktemp("chdb_a"), tmp_path_factory.mktemp("chdb_b")
+
+    with connect(f"chdb://{first}") as a, connect(f"chdb://{first}?database=other") as shared:
+        assert current_path() == str(first)
+        assert a.query("SELECT 1").scalar() == shared.query("SELECT 1").scalar() == 1
+        with pytest.raises(EngineBusyError, match=str(first)):
+            connect(f"chdb://{second}")
+    assert current_path() is None
+    with connect(f"chdb://{second}") as b:
+        assert b.query("SELECT 2").scalar() == 2
