@@ -2,8 +2,12 @@
 
 Everything other packages need is re-exported here (docs/CONTRACTS.md is the agreed list); the submodules
 are ``enums``, ``messages``, ``decode``, ``errors``, ``geography``, ``taxonomy``, ``policy``, ``topics``,
-``ids`` and ``point``. Run ``python -m schemas export`` to regenerate the JSON Schema files in
-``schemas/json/``.
+``ids`` and ``point`` (plus ``examples`` and, for tests, ``strategies``). Run ``python -m schemas export``
+to regenerate the JSON Schema files in ``schemas/json/``.
+
+Note: the re-exported functions ``geography``, ``taxonomy`` and ``policy`` share their submodules' names, so
+as attributes of this package they are the functions; reach the modules with ``from schemas.geography import
+Unit`` and the like.
 """
 
 from schemas.decode import MAX_PAYLOAD_BYTES, decode, decode_intake, decode_message, encode

@@ -277,69 +277,41 @@ def load_geography(path: Path | None = None) -> Geography:
 
 
 def _expand(doc: _GeographyFile, path: Path) -> list[Unit]:
+    """Check the document's consistency and generate every unit, top-down, in code order."""
     city_box = _box(doc.city.bbox, path, "city")
-    units = [
-        Unit(CITY_CODE, doc.city.name, Level.CITY, None, False, _point(*doc.city.seat), city_box, 1.0, "市")
-    ]
+    city_seat = _point(*doc.city.seat)
+    units = [Unit(CITY_CODE, doc.city.name, Level.CITY, None, False, city_seat, city_box, 1.0, "市")]
     total_population = sum(c.population_estimate for c in doc.counties)
     seen: set[str] = {CITY_CODE}
-    stems = doc.name_stems
-    grid_sum = village_sum = 0
     for ci, county in enumerate(doc.counties):
         entry = f"counties[{ci}] ({county.name})"
-        _check(county.code not in seen, path, entry, "code", f"duplicate code {county.code}")
-        seen.add(county.code)
         cbox = _box(county.bbox, path, entry)
+        _check(county.code not in seen, path, entry, "code", f"duplicate code {county.code}")
         _check(city_box.contains_box(cbox), path, entry, "bbox", "county box must lie inside the city box")
         _check(cbox.contains(*county.seat), path, entry, "seat", "seat must lie inside the county box")
+        seen.add(county.code)
+        for ti, town in enumerate(county.townships):
+            _check_township(town, county.code, seen, path, f"counties[{ci}].townships[{ti}] ({town.name})")
+            seen.add(town.code)
+        grids = sum(t.grids for t in county.townships)
+        villages = sum(t.villages for t in county.townships)
+        _check(county.grids == grids, path, entry, "grids", f"its townships hold {grids} grids")
         _check(
-            county.grids == sum(t.grids for t in county.townships),
-            path,
-            entry,
-            "grids",
-            "must equal the sum of its townships' grids",
+            county.villages == villages, path, entry, "villages", f"its townships hold {villages} villages"
         )
-        _check(
-            county.villages == sum(t.villages for t in county.townships),
-            path,
-            entry,
-            "villages",
-            "must equal the sum of its townships' villages",
-        )
-        grid_sum += county.grids
-        village_sum += county.villages
+
         cweight = county.population_estimate / total_population
-        kind = county.name[-1]
+        seat = _point(*county.seat)
+        # The name's last character is the unit type: 区, 县 or 旗.
         units.append(
             Unit(
-                county.code,
-                county.name,
-                Level.COUNTY,
-                CITY_CODE,
-                False,
-                _point(*county.seat),
-                cbox,
-                cweight,
-                kind,
+                county.code, county.name, Level.COUNTY, CITY_CODE, False, seat, cbox, cweight, county.name[-1]
             )
         )
         for ti, town in enumerate(county.townships):
-            tentry = f"counties[{ci}].townships[{ti}] ({town.name})"
-            _check(town.code.startswith(county.code), path, tentry, "code", f"must start with {county.code}")
-            _check(town.code not in seen, path, tentry, "code", f"duplicate code {town.code}")
-            _check(
-                town.grids >= town.villages, path, tentry, "grids", "every village needs at least one grid"
-            )
-            _check(
-                town.grids <= town.villages * _MAX_GRIDS_PER_VILLAGE,
-                path,
-                tentry,
-                "grids",
-                f"at most {_MAX_GRIDS_PER_VILLAGE} grids per village",
-            )
-            seen.add(town.code)
             tbox = cbox.tile(ti, len(county.townships))
             tweight = cweight * town.grids / county.grids
+            centre = _point(*tbox.centre)
             units.append(
                 Unit(
                     town.code,
@@ -347,58 +319,82 @@ def _expand(doc: _GeographyFile, path: Path) -> list[Unit]:
                     Level.TOWNSHIP,
                     county.code,
                     town.simulated,
-                    _point(*tbox.centre),
+                    centre,
                     tbox,
                     tweight,
                     town.kind,
                 )
             )
-            units.extend(_villages_and_grids(town, tbox, tweight, stems, path, tentry))
-    _check(grid_sum == doc.grid_total, path, "(top level)", "grid_total", f"counties hold {grid_sum} grids")
+            units.extend(_villages_and_grids(town, tbox, tweight, doc.name_stems))
+
+    grid_total = sum(c.grids for c in doc.counties)
+    village_total = sum(c.villages for c in doc.counties)
     _check(
-        village_sum == doc.village_total, path, "(top level)", "village_total", f"counties hold {village_sum}"
+        grid_total == doc.grid_total, path, "(top level)", "grid_total", f"counties hold {grid_total} grids"
+    )
+    _check(
+        village_total == doc.village_total,
+        path,
+        "(top level)",
+        "village_total",
+        f"counties hold {village_total}",
     )
     return units
 
 
-def _villages_and_grids(
-    town: _TownshipEntry, tbox: BBox, tweight: float, stems: _NameStems, path: Path, tentry: str
-) -> list[Unit]:
-    seed = int(town.code)
-    v = town.villages
-    # Which villages are communities: all of a 街道, a few at a 镇's seat, none in a 乡 or 苏木.
-    communities = {"街道": v, "镇": max(1, v // 8)}.get(town.kind, 0)
+def _check_township(town: _TownshipEntry, county: str, seen: set[str], path: Path, entry: str) -> None:
+    _check(town.code.startswith(county), path, entry, "code", f"must start with the county code {county}")
+    _check(town.code not in seen, path, entry, "code", f"duplicate code {town.code}")
+    _check(town.grids >= town.villages, path, entry, "grids", "every village needs at least one grid")
+    most = town.villages * _MAX_GRIDS_PER_VILLAGE
+    _check(town.grids <= most, path, entry, "grids", f"at most {_MAX_GRIDS_PER_VILLAGE} grids per village")
+    communities, rural = _village_split(town)
     _check(
-        communities <= _MAX_COMMUNITIES, path, tentry, "villages", f"at most {_MAX_COMMUNITIES} communities"
+        communities <= _MAX_COMMUNITIES, path, entry, "villages", f"at most {_MAX_COMMUNITIES} communities"
     )
-    rural = v - communities
+    _check(rural <= _MAX_VILLAGES, path, entry, "villages", f"at most {_MAX_VILLAGES} villages")
+
+
+def _village_split(town: _TownshipEntry) -> tuple[int, int]:
+    """How many of a township's villages are communities (社区) and how many villages or gachas.
+
+    All of a 街道's are communities, a 镇's seat has a few, a 乡 or 苏木 has none.
+    """
+    communities = {"街道": town.villages, "镇": max(1, town.villages // 8)}.get(town.kind, 0)
+    return communities, town.villages - communities
+
+
+def _villages_and_grids(town: _TownshipEntry, tbox: BBox, tweight: float, stems: _NameStems) -> list[Unit]:
+    communities, rural = _village_split(town)
     rural_stems, rural_suffix = (stems.gacha, "嘎查") if town.kind == "苏木" else (stems.village, "村")
+    seed = int(town.code)
     names = _names(stems.community, communities, seed, "社区") + _names(
         rural_stems, rural, seed, rural_suffix
     )
     kinds = ["社区"] * communities + [rural_suffix] * rural
     codes = [f"{town.code}{_FIRST_COMMUNITY + i:03d}" for i in range(communities)]
     codes += [f"{town.code}{_FIRST_VILLAGE + i:03d}" for i in range(rural)]
+    # Spread the township's grids evenly; the first (grids % villages) villages get one more.
+    base, extra = divmod(town.grids, town.villages)
     units: list[Unit] = []
-    base, extra = divmod(town.grids, v)
     for j, (vcode, vname, vkind) in enumerate(zip(codes, names, kinds, strict=True)):
         n_grids = base + (1 if j < extra else 0)
-        vbox = tbox.tile(j, v)
+        vbox = tbox.tile(j, town.villages)
         vweight = tweight * n_grids / town.grids
-        units.append(
-            Unit(vcode, vname, Level.VILLAGE, town.code, True, _point(*vbox.centre), vbox, vweight, vkind)
-        )
+        vcentre = _point(*vbox.centre)
+        units.append(Unit(vcode, vname, Level.VILLAGE, town.code, True, vcentre, vbox, vweight, vkind))
         gweight = vweight / n_grids
-        for k in range(n_grids):
-            gbox = vbox.tile(k, n_grids)
+        for k in range(1, n_grids + 1):
+            gbox = vbox.tile(k - 1, n_grids)
+            gcentre = _point(*gbox.centre)
             units.append(
                 Unit(
-                    f"{vcode}{k + 1:03d}",
-                    f"{vname}第{k + 1}网格",
+                    f"{vcode}{k:03d}",
+                    f"{vname}第{k}网格",
                     Level.GRID,
                     vcode,
                     True,
-                    _point(*gbox.centre),
+                    gcentre,
                     gbox,
                     gweight,
                     "网格",

@@ -41,10 +41,13 @@ from schemas.enums import (
     TransitionReason,
 )
 from schemas.geography import CITY_CODE, geography
+from schemas.ids import dead_letter_id_for
 from schemas.point import GeoPoint
 from schemas.taxonomy import taxonomy
 
 __all__ = [
+    "MAX_DEAD_LETTER_RAW",
+    "MAX_ERROR_MESSAGE",
     "MAX_REASONS",
     "MAX_SOURCE_EVENTS",
     "REPORT_CLOCK_SKEW",
@@ -68,6 +71,9 @@ REPORT_CLOCK_SKEW = timedelta(minutes=5)
 # Bounds that keep a merged incident well under the 64 KiB decode limit (a UUID is 38 bytes of JSON).
 MAX_SOURCE_EVENTS = 1000
 MAX_REASONS = 256
+# A dead letter keeps the first 4096 bytes of the bad record and 2000 characters of the error.
+MAX_DEAD_LETTER_RAW = 4096
+MAX_ERROR_MESSAGE = 2000
 # Plausible event times. ClickHouse's DateTime ends in 2106 and starts in 1970; anything outside this
 # range is a corrupt clock, and rejecting it here keeps it out of the sink.
 EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
@@ -161,6 +167,9 @@ CategoryCode = Annotated[
 Severity = Annotated[int, Field(ge=1, le=5)]
 RuleId = Annotated[str, Field(pattern=r"^[!-~]{1,64}$")]  # printable ASCII, no spaces
 Count = Annotated[int, Field(ge=0, le=10_000)]
+# Sequence numbers, offsets and sizes: non-negative and within ClickHouse's Int64/UInt64 columns.
+NonNegative = Annotated[int, Field(ge=0, le=2**63 - 1)]
+Positive = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class _Message(BaseModel):
@@ -290,7 +299,7 @@ class ClockTick(_Message):
     source: Annotated[str, Field(min_length=1, max_length=64)]
     partition: Annotated[int, Field(ge=0, le=100_000)]
     at: EventTime
-    seq: Annotated[int, Field(ge=0)]
+    seq: NonNegative
 
 
 # ---- derived ---------------------------------------------------------------------------------------------
@@ -322,10 +331,10 @@ class Incident(_Message):
     due_at: EventTime | None
     resolved_at: EventTime | None
     updated_at: EventTime
-    version: Annotated[int, Field(ge=1)]
+    version: Positive
     reasons: Annotated[tuple[RuleId, ...], Field(max_length=MAX_REASONS)]
     overdue: bool = False
-    reopen_count: Annotated[int, Field(ge=0)] = 0
+    reopen_count: Annotated[int, Field(ge=0, le=1_000_000)] = 0
     merged_into: UUID | None = None
 
     @property
@@ -379,7 +388,7 @@ class Transition(_Message):
     status: MessageStatus
     transition_id: UUID
     incident_id: UUID
-    seq: Annotated[int, Field(ge=1)]
+    seq: Positive
     from_status: IncidentStatus | None
     to_status: IncidentStatus
     from_level: Level | None
@@ -399,13 +408,52 @@ class DeadLetter(_Message):
     status: MessageStatus
     dead_letter_id: UUID
     source_topic: Annotated[str, Field(min_length=1, max_length=249)]
-    source_partition: Annotated[int, Field(ge=0)]
-    source_offset: Annotated[int, Field(ge=0)]
-    raw: Annotated[bytes, Field(max_length=4096)]
-    raw_size: Annotated[int, Field(ge=0)]
+    source_partition: Annotated[int, Field(ge=0, le=100_000)]
+    source_offset: NonNegative
+    raw: Annotated[bytes, Field(max_length=MAX_DEAD_LETTER_RAW)]
+    raw_size: NonNegative
     error_class: Annotated[str, Field(min_length=1, max_length=128)]
-    error_message: Annotated[str, Field(max_length=2000)]
+    error_message: Annotated[str, Field(max_length=MAX_ERROR_MESSAGE)]
     processed_at: EventTime  # wall clock, recorded for latency metrics only
+
+    @classmethod
+    def for_record(
+        cls,
+        *,
+        status: MessageStatus,
+        topic: str,
+        partition: int,
+        offset: int,
+        raw: bytes | None,
+        error: BaseException | str,
+        processed_at: datetime,
+        error_message: str | None = None,
+    ) -> DeadLetter:
+        """Build the dead letter for one bad record: deterministic id, raw bytes and message truncated.
+
+        ``error`` is the exception (its class name becomes ``error_class``) or an error-class string such as
+        ``"unknown_incident"``; ``processed_at`` is the caller's wall clock, passed in so this stays pure.
+        """
+        data = raw or b""
+        if isinstance(error, BaseException):
+            error_class, text = type(error).__name__, str(error)
+        else:
+            error_class, text = error, ""
+        text = error_message if error_message is not None else text
+        if len(text) > MAX_ERROR_MESSAGE:
+            text = text[: MAX_ERROR_MESSAGE - 1] + "…"
+        return cls(
+            status=status,
+            dead_letter_id=dead_letter_id_for(topic, partition, offset),
+            source_topic=topic,
+            source_partition=partition,
+            source_offset=offset,
+            raw=bytes(data[:MAX_DEAD_LETTER_RAW]),
+            raw_size=len(data),
+            error_class=error_class[:128] or "unknown",
+            error_message=text,
+            processed_at=processed_at,
+        )
 
 
 # ---- unions ----------------------------------------------------------------------------------------------
