@@ -153,8 +153,8 @@ class NativeWriter:
 def _first_line(message: str | None) -> str:
     text = (message or "").strip()
     # Old servers append a stack trace after the first line.
-    line = text.split("\n", 1)[0]
-    return line.removeprefix("DB::Exception: ").split(", Stack trace", 1)[0]
+    line = text.split("\n", 1)[0].removeprefix("DB::Exception: ")
+    return re.split(r"[.,]? Stack trace", line, maxsplit=1)[0]
 
 
 def _check_identifiers(table: str, columns: Mapping[str, Sequence[Any]]) -> None:
