@@ -127,6 +127,36 @@ def applied_versions(writer: Writer) -> set[int]:
     return {int(str(row[0])) for row in rows}
 
 
+@dataclass(frozen=True, slots=True)
+class MigrationState:
+    """Whether one migration file is applied, and whether the file still matches what was applied."""
+
+    version: int
+    name: str
+    applied: bool
+    edited_since: bool  # applied, but the file's checksum differs from the recorded one
+
+
+def migration_status(writer: Writer) -> list[MigrationState]:
+    """Every migration file with its state in the writer's database (for ``gridflow init`` output)."""
+    recorded: dict[int, str] = {}
+    if applied_versions(writer):
+        rows = writer.query(
+            f"SELECT version, argMax(checksum, applied_at) FROM {writer.database}.schema_version "
+            "GROUP BY version"
+        ).rows
+        recorded = {int(str(version)): str(checksum) for version, checksum in rows}
+    return [
+        MigrationState(
+            version=m.version,
+            name=m.name,
+            applied=m.version in recorded,
+            edited_since=m.version in recorded and recorded[m.version] != m.checksum,
+        )
+        for m in migrations()
+    ]
+
+
 def apply_migrations(writer: Writer, only: Iterable[Migration] | None = None) -> list[int]:
     """Create the database and apply every migration not yet recorded; returns the versions applied now.
 

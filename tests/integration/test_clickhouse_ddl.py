@@ -8,6 +8,8 @@ and failures surface as the documented errors.
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator, Sequence
 
@@ -36,7 +38,7 @@ from sinks import (
     connect,
     with_database,
 )
-from sinks.ddl import TABLES, VIEWS, applied_versions, migrations
+from sinks.ddl import TABLES, VIEWS, applied_versions, migration_status, migrations
 from sinks.embedded import current_path
 from sinks.rows import now_epoch
 
@@ -80,6 +82,7 @@ def test_migrations_apply_once_and_are_recorded(writer: Writer) -> None:
     ).rows[0]
     assert recorded[:2] == (len(first), len(first))
     assert recorded[2] == writer.dialect.version_text
+    assert all(state.applied and not state.edited_since for state in migration_status(writer))
 
 
 def test_tables_have_the_columns_the_row_builders_fill(writer: Writer) -> None:
@@ -225,3 +228,32 @@ def test_chdb_engine_is_bound_to_one_directory_at_a_time(tmp_path_factory: pytes
     assert current_path() is None
     with connect(f"chdb://{second}") as b:
         assert b.query("SELECT 2").scalar() == 2
+
+
+HOLD_SCRIPT = """
+import sys, time
+from chdb import session
+held = session.Session(sys.argv[1])
+held.query("SELECT 1")
+print("holding", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_chdb_directory_held_by_another_process_is_reported(tmp_path_factory: pytest.TempPathFactory) -> None:
+    held, free = tmp_path_factory.mktemp("chdb_held"), tmp_path_factory.mktemp("chdb_free")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_SCRIPT, str(held)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        with pytest.raises(EngineBusyError, match="in use by another process"):
+            connect(f"chdb://{held}")
+    finally:
+        holder.communicate("", timeout=60)
+    # The failed attempt leaves this process free to open another directory.
+    with connect(f"chdb://{free}") as writer:
+        assert writer.query("SELECT 3").scalar() == 3
