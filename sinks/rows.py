@@ -32,7 +32,6 @@ from schemas.enums import AlertType
 from schemas.geography import CITY_CODE
 from schemas.messages import (
     CameraAlert,
-    ClockTick,
     DeadLetter,
     Disposition,
     GridReport,
@@ -359,7 +358,7 @@ def intake_row(msg: IntakeUnion, source: Source, raw: bytes, ingested_at: int) -
         return "camera_alerts", camera_alert_row(msg, source, raw, ingested_at)
     if isinstance(msg, Disposition):
         return "dispositions", disposition_row(msg, source, raw, ingested_at)
-    return None
+    return None  # a clock tick
 
 
 def message_row(
@@ -367,44 +366,47 @@ def message_row(
 ) -> tuple[str, Row] | None:
     """The table and row for any message (``raw`` defaults to the message's JSON); ``None`` for ticks."""
     landed = now_epoch() if ingested_at is None else ingested_at
-    if isinstance(msg, Incident):
-        return "incidents", incident_row(msg, landed)
+    # Most frequent kinds first: this runs once per record.
+    if isinstance(msg, GridReport | CameraAlert | Disposition):
+        return intake_row(msg, source, encode(msg) if raw is None else raw, landed)
     if isinstance(msg, Transition):
         return "transitions", transition_row(msg, landed)
+    if isinstance(msg, Incident):
+        return "incidents", incident_row(msg, landed)
     if isinstance(msg, DeadLetter):
         return "dead_letters", dead_letter_row(msg, landed)
-    if isinstance(msg, ClockTick):
-        return None
-    return intake_row(msg, source, encode(msg) if raw is None else raw, landed)
+    return None  # a clock tick: not stored
 
 
 class Block:
-    """A growing column-wise batch for one table."""
+    """A growing batch for one table: rows are kept as tuples and turned column-wise in one pass."""
 
-    __slots__ = ("_names", "_values", "table")
+    __slots__ = ("_names", "_rows", "table")
 
     def __init__(self, table: str) -> None:
         self.table = table
         self._names = COLUMNS[table]
-        self._values: list[list[Any]] = [[] for _ in self._names]
+        self._rows: list[Row] = []
 
     def append(self, row: Row) -> None:
         """Add one row, given in :data:`COLUMNS` order."""
         if len(row) != len(self._names):
             raise ValueError(f"{self.table}: row has {len(row)} values, table has {len(self._names)} columns")
-        for column, value in zip(self._values, row, strict=True):
-            column.append(value)
+        self._rows.append(row)
 
     def __len__(self) -> int:
-        return len(self._values[0])
+        return len(self._rows)
 
     def columns(self) -> Columns:
-        """The block as ``{column: values}`` (the lists themselves, not copies)."""
-        return dict(zip(self._names, self._values, strict=True))
+        """The block as ``{column: values}`` (new lists; transposed by ``zip`` in C, not value by value)."""
+        if not self._rows:
+            return {name: [] for name in self._names}
+        transposed = zip(*self._rows, strict=True)
+        return {name: list(values) for name, values in zip(self._names, transposed, strict=True)}
 
     def clear(self) -> None:
         """Empty the block."""
-        self._values = [[] for _ in self._names]
+        self._rows = []
 
 
 class Batch:
