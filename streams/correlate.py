@@ -8,7 +8,7 @@ clock ticks arrive.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 from uuid import UUID
@@ -58,6 +58,8 @@ class Horizons:
     margin: timedelta
     repeat_keep: int
     cluster_keep: int
+    # Prune an index at most this often: a sweep per expiring entry would cost more than it frees.
+    sweep_every: timedelta = timedelta(hours=1)
 
     @property
     def evidence(self) -> timedelta:
@@ -80,9 +82,11 @@ class Horizons:
 
 def add_opening(windows: Windows, category: str, opening: Opening, keep: int) -> Windows:
     """Insert ``opening`` in time order and keep the latest ``keep`` openings of the category."""
-    openings = tuple(
-        sorted((*window_get(windows, category), opening), key=lambda o: (o.at, str(o.incident_id)))
-    )
+    current = window_get(windows, category)
+    if not current or current[-1].at <= opening.at:
+        openings = (*current, opening)
+    else:  # a late opening: keep time order
+        openings = tuple(sorted((*current, opening), key=lambda o: (o.at, str(o.incident_id))))
     return window_put(windows, category, openings[-keep:])
 
 
@@ -102,21 +106,23 @@ def _drop_from_windows(windows: Windows, incident_id: UUID) -> Windows:
 
 def drop_incident(index: IndexT, incident_id: UUID) -> IndexT:
     """Forget an incident's openings (a false alarm or a merged-away incident is not a new matter)."""
-    return replace(index, openings=_drop_from_windows(index.openings, incident_id))
+    windows = _drop_from_windows(index.openings, incident_id)
+    return index if windows is index.openings else index._replace(openings=windows)
 
 
 def set_alarm(index: GridIndex, alert_type: AlertType, incident_id: UUID, at: datetime) -> GridIndex:
     """Remember the latest alarm of a type and the incident it went to."""
     marks = tuple(m for m in index.alarms if m.alert_type is not alert_type)
-    mark = AlarmMark(alert_type, incident_id, at)
-    return replace(index, alarms=tuple(sorted((*marks, mark), key=lambda m: m.alert_type.value)))
+    return GridIndex(
+        (*marks, AlarmMark(alert_type, incident_id, at)), index.evidence, index.openings, index.sweep_at
+    )
 
 
 def add_evidence(index: GridIndex, mark: EvidenceMark, watermark: datetime, h: Horizons) -> GridIndex:
     """Remember a report or alarm for correlation, dropping entries no event can match any more."""
     horizon = watermark - h.margin - h.evidence
     kept = tuple(e for e in index.evidence if e.at > horizon)
-    return replace(index, evidence=(*kept, mark))
+    return GridIndex(index.alarms, (*kept, mark), index.openings, index.sweep_at)
 
 
 def prune_grid(index: GridIndex, watermark: datetime, h: Horizons) -> GridIndex:
@@ -162,4 +168,4 @@ def township_expiry(index: TownshipIndex, h: Horizons) -> datetime | None:
 
 def mark_signalled(index: TownshipIndex, category: str, at: datetime) -> TownshipIndex:
     rest = tuple(item for item in index.signalled if item[0] != category)
-    return replace(index, signalled=tuple(sorted((*rest, (category, at)), key=lambda item: item[0])))
+    return TownshipIndex(index.openings, (*rest, (category, at)), index.sweep_at)

@@ -36,9 +36,9 @@ the grouping of Incident snapshots into steps does (an Incident output is the st
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 from uuid import UUID
 
 from schemas.enums import IncidentStatus, Level, TransitionReason
@@ -79,6 +79,8 @@ from streams.correlate import (
     set_alarm,
     township_expiry,
 )
+from streams.dedup import SeenSet
+from streams.fastmodel import build, evolve
 from streams.outputs import ClusterSignal, DeadLetterRequest, ErrorClass, Output, SourceRef
 from streams.routing import compatible, deadline, handling_unit, level_for_severity
 from streams.state import (
@@ -100,6 +102,8 @@ __all__ = ["Engine", "StreamSettings", "event_time", "step"]
 
 # Merges chain (A into B, B into C); a disposition follows at most this many hops.
 _MAX_ALIAS_HOPS: Final = 8
+_EMPTY_GRID: Final = GridIndex()
+_EMPTY_TOWNSHIP: Final = TownshipIndex()
 
 _R = TransitionReason
 _S = IncidentStatus
@@ -121,6 +125,12 @@ class StreamSettings:
     idle_eviction: timedelta = timedelta(days=60)
     alias_retention: timedelta = timedelta(days=7)
 
+    def __post_init__(self) -> None:
+        # The dedup generations are whole seconds (streams.dedup); a fractional window would let an
+        # expired id slip past the late-event check.
+        if self.dedup_window.microseconds or self.dedup_window <= timedelta(0):
+            raise ValueError("dedup_window must be a positive whole number of seconds")
+
 
 @dataclass(frozen=True)
 class Engine:
@@ -135,13 +145,17 @@ class Engine:
     def horizons(self) -> Horizons:
         return Horizons.of(self.policy, self.settings.dedup_window)
 
+    @functools.cached_property
+    def seen_span(self) -> int:
+        return SeenSet.empty(self.settings.dedup_window).span
+
     @classmethod
     def bundled(cls, settings: StreamSettings | None = None) -> Engine:
         """An engine on the bundled taxonomy, policy and geography."""
         return cls(taxonomy(), policy(), geography(), settings or StreamSettings())
 
     def initial_state(self) -> PartitionState:
-        return PartitionState()
+        return PartitionState(seen=SeenSet.empty(self.settings.dedup_window))
 
     def step(
         self, state: PartitionState, event: IntakeUnion, ref: SourceRef | None = None
@@ -174,8 +188,18 @@ def event_time(message: IntakeUnion) -> datetime:
     return message.at
 
 
-@dataclass(frozen=True, slots=True)
-class _Routing:
+class _Opening(NamedTuple):
+    """What routing needs to know of an incident that is being opened."""
+
+    incident_id: UUID
+    grid_code: str
+    township_code: str
+    county_code: str
+    category: str
+    severity: int
+
+
+class _Routing(NamedTuple):
     level: Level
     reason: TransitionReason
     rule_ids: tuple[str, ...]
@@ -209,9 +233,16 @@ class _Step:
         self.townships = state.townships
         self.pending = state.pending
         self.seen = state.seen
+        if self.seen.span != engine.seen_span:
+            if len(self.seen):
+                raise ValueError("the state was built with another dedup window")
+            self.seen = SeenSet(engine.seen_span)
         self.timers = state.timers
-        # Incidents changed in this step (None: evicted), written back once at the end.
-        self.touched: dict[UUID, IncidentState | None] = {}
+        # Working copies written back once, at the end of the step (one persistent-map write per store):
+        self.touched: dict[UUID, IncidentState | None] = {}  # None: evicted
+        self.grid_work: dict[str, GridIndex] = {}
+        self.township_work: dict[str, TownshipIndex] = {}
+        self.new_timers: list[Timer] = []
         self.emit: dict[UUID, None] = {}  # ordered set: incidents whose new version is emitted
         self.outputs: list[Output] = []
 
@@ -223,7 +254,8 @@ class _Step:
             self.fire_due()
             return self.finish()
         t = event_time(event)
-        if event.event_id in self.seen:
+        seen = self.seen.added(event.event_id, t)
+        if seen is None:
             return self.state, ()  # redelivered: already applied
         wm = self.clock.watermark
         if wm is not None and t + self.cfg.dedup_window <= wm:
@@ -236,8 +268,7 @@ class _Step:
                 self.ref,
             )
             return self.finish()
-        self.seen = self.seen.set(event.event_id, t)
-        self.schedule(Timer(t + self.cfg.dedup_window, TimerKind.SEEN, event.event_id))
+        self.seen = seen
         self.advance(t)
         self.fire_due()
         if isinstance(event, Disposition):
@@ -255,6 +286,16 @@ class _Step:
         for iid, st in self.touched.items():
             if st is None:
                 incidents = incidents.remove(iid)
+        grids = self.grids
+        if self.grid_work:
+            grids = grids.update((k, v) for k, v in self.grid_work.items() if not v.empty)
+            for code in [k for k, v in self.grid_work.items() if v.empty]:
+                grids = grids.remove(code)
+        townships = self.townships
+        if self.township_work:
+            townships = townships.update((k, v) for k, v in self.township_work.items() if not v.empty)
+            for code in [k for k, v in self.township_work.items() if v.empty]:
+                townships = townships.remove(code)
         for iid in self.emit:
             current = self.touched.get(iid)
             if current is not None:
@@ -263,11 +304,11 @@ class _Step:
             clock=self.clock,
             incidents=incidents,
             aliases=self.aliases,
-            grids=self.grids,
-            townships=self.townships,
+            grids=grids,
+            townships=townships,
             pending=self.pending,
             seen=self.seen,
-            timers=self.timers,
+            timers=self.timers.add_many(self.new_timers),
         )
         return new_state, tuple(self.outputs)
 
@@ -280,19 +321,27 @@ class _Step:
         watermark = mark if old.watermark is None or mark > old.watermark else old.watermark
         if latest != old.max_event_time or watermark != old.watermark:
             self.clock = Clock(latest, watermark)
+        if watermark != old.watermark:
+            self.seen = self.seen.expire(watermark)
 
     def schedule(self, timer: Timer) -> None:
-        self.timers = self.timers.add(timer)
+        self.new_timers.append(timer)
 
     def fire_due(self) -> None:
+        """Fire every timer due at the watermark, in time order, including ones scheduled meanwhile."""
         wm = self.clock.watermark
         if wm is None:
             return
+        self.timers, due = self.timers.pop_due(wm)
         while True:
-            self.timers, due = self.timers.pop_due(wm)
+            if self.new_timers and any(timer.at <= wm for timer in self.new_timers):
+                due += [timer for timer in self.new_timers if timer.at <= wm]
+                self.new_timers = [timer for timer in self.new_timers if timer.at > wm]
+                due.sort(key=Timer.sort_key)
             if not due:
                 return
-            for timer in due:
+            batch, due = due, []
+            for timer in batch:
                 self.on_timer(timer, wm)
 
     def on_timer(self, timer: Timer, wm: datetime) -> None:
@@ -319,21 +368,16 @@ class _Step:
             alias = self.aliases.get(key)
             if alias is not None and alias.at + self.cfg.alias_retention <= wm:
                 self.aliases = self.aliases.remove(key)
-        elif kind is TimerKind.SEEN:
-            assert isinstance(key, UUID)
-            seen_at = self.seen.get(key)
-            if seen_at is not None and seen_at + self.cfg.dedup_window <= wm:
-                self.seen = self.seen.remove(key)
         elif kind is TimerKind.GRID:
             assert isinstance(key, str)
-            grid = self.grids.get(key)
+            grid = self.get_grid(key)
             if grid is not None and grid.sweep_at == timer.at:
-                self.put_grid(key, replace(prune_grid(grid, wm, self.h), sweep_at=None))
+                self.put_grid(key, prune_grid(grid, wm, self.h)._replace(sweep_at=None))
         elif kind is TimerKind.TOWNSHIP:
             assert isinstance(key, str)
-            township = self.townships.get(key)
+            township = self.get_township(key)
             if township is not None and township.sweep_at == timer.at:
-                self.put_township(key, replace(prune_township(township, wm, self.h), sweep_at=None))
+                self.put_township(key, prune_township(township, wm, self.h)._replace(sweep_at=None))
 
     # ---- lookups --------------------------------------------------------------------------------
 
@@ -364,31 +408,44 @@ class _Step:
 
     # ---- index upkeep ---------------------------------------------------------------------------
 
+    def get_grid(self, code: str) -> GridIndex | None:
+        grid = self.grid_work.get(code)
+        return grid if grid is not None else self.grids.get(code)
+
+    def get_township(self, code: str) -> TownshipIndex | None:
+        township = self.township_work.get(code)
+        return township if township is not None else self.townships.get(code)
+
+    def sweep_time(self, expiry: datetime | None) -> datetime | None:
+        """When to prune an index whose first entry expires at ``expiry`` (not more than hourly)."""
+        wm = self.clock.watermark
+        if expiry is None or wm is None:
+            return expiry
+        return max(expiry, wm + self.h.sweep_every)
+
     def put_grid(self, code: str, grid: GridIndex) -> None:
-        if grid.empty:
-            self.grids = self.grids.remove(code)
-            return
-        expiry = grid_expiry(grid, self.h)
-        if expiry is not None and (grid.sweep_at is None or expiry < grid.sweep_at):
-            grid = replace(grid, sweep_at=expiry)
-            self.schedule(Timer(expiry, TimerKind.GRID, code))
-        self.grids = self.grids.set(code, grid)
+        if grid.sweep_at is None and not grid.empty:
+            # One pruning timer per grid at a time; entries added later expire later, and a sweep
+            # reschedules for what is left.
+            sweep = self.sweep_time(grid_expiry(grid, self.h))
+            if sweep is not None:
+                grid = grid._replace(sweep_at=sweep)
+                self.schedule(Timer(sweep, TimerKind.GRID, code))
+        self.grid_work[code] = grid
 
     def put_township(self, code: str, township: TownshipIndex) -> None:
-        if township.empty:
-            self.townships = self.townships.remove(code)
-            return
-        expiry = township_expiry(township, self.h)
-        if expiry is not None and (township.sweep_at is None or expiry < township.sweep_at):
-            township = replace(township, sweep_at=expiry)
-            self.schedule(Timer(expiry, TimerKind.TOWNSHIP, code))
-        self.townships = self.townships.set(code, township)
+        if township.sweep_at is None and not township.empty:
+            sweep = self.sweep_time(township_expiry(township, self.h))
+            if sweep is not None:
+                township = township._replace(sweep_at=sweep)
+                self.schedule(Timer(sweep, TimerKind.TOWNSHIP, code))
+        self.township_work[code] = township
 
     def forget_openings(self, inc: Incident) -> None:
-        grid = self.grids.get(inc.grid_code)
+        grid = self.get_grid(inc.grid_code)
         if grid is not None:
             self.put_grid(inc.grid_code, drop_incident(grid, inc.incident_id))
-        township = self.townships.get(inc.township_code)
+        township = self.get_township(inc.township_code)
         if township is not None:
             self.put_township(inc.township_code, drop_incident(township, inc.incident_id))
 
@@ -401,13 +458,20 @@ class _Step:
 
     # ---- incident changes -----------------------------------------------------------------------
 
-    def due(self, inc: Incident, level: Level, start: datetime, status: IncidentStatus) -> datetime:
-        """Start an SLA clock: compute the deadline and schedule its timer."""
+    def due(
+        self,
+        inc: Incident,
+        level: Level,
+        start: datetime,
+        status: IncidentStatus,
+        severity: int | None = None,
+    ) -> datetime:
+        """Start an SLA clock for ``inc`` at ``level``: compute the deadline and schedule its timer."""
         at = deadline(
             self.tax,
             self.policy,
             category=inc.category,
-            severity=inc.severity,
+            severity=inc.severity if severity is None else severity,
             level=level,
             start=start,
             acknowledged=status is not _S.OPEN,
@@ -424,21 +488,26 @@ class _Step:
         rule_ids: tuple[str, ...],
         source_event_id: UUID | None,
     ) -> None:
+        # model_construct: every field is built here from validated messages and enums, and the hot path
+        # cannot afford a second validation (tests re-validate every output).
         self.outputs.append(
-            Transition(
-                status=inc.message_status,
-                transition_id=transition_id_for(inc.incident_id, inc.version),
-                incident_id=inc.incident_id,
-                seq=inc.version,
-                from_status=None if before is None else before.status,
-                to_status=inc.status,
-                from_level=None if before is None else before.level,
-                to_level=inc.level,
-                reason=reason,
-                at=at,
-                rule_ids=rule_ids,
-                source_event_id=source_event_id,
-                handling_unit=inc.handling_unit,
+            build(
+                Transition,
+                {
+                    "status": inc.message_status,
+                    "transition_id": transition_id_for(inc.incident_id, inc.version),
+                    "incident_id": inc.incident_id,
+                    "seq": inc.version,
+                    "from_status": None if before is None else before.status,
+                    "to_status": inc.status,
+                    "from_level": None if before is None else before.level,
+                    "to_level": inc.level,
+                    "reason": reason,
+                    "at": at,
+                    "rule_ids": rule_ids,
+                    "source_event_id": source_event_id,
+                    "handling_unit": inc.handling_unit,
+                },
             )
         )
         self.emit[inc.incident_id] = None
@@ -462,9 +531,8 @@ class _Step:
         updates["version"] = before.version + 1
         updates["updated_at"] = max(before.updated_at, at)
         updates["reasons"] = _merge_reasons(before.reasons, rule_ids)
-        # model_copy skips validation: every value set here is built from already validated ones.
-        after = before.model_copy(update=updates)
-        new = replace(st, incident=after, **state_fields)
+        after = evolve(before, updates)
+        new = st._replace(incident=after, **state_fields)
         self.touched[after.incident_id] = new
         self.transition(after, before, reason, at, rule_ids, source_event_id)
         return new
@@ -491,7 +559,9 @@ class _Step:
                 clock_start=at,
             )
         if not inc.overdue:
-            return self.change(st, at, _R.OVERDUE, (rb.CITY_OVERDUE,), incident={"overdue": True})
+            st = self.change(st, at, _R.OVERDUE, (rb.CITY_OVERDUE,), incident={"overdue": True})
+            # No deadline is left to run: from here only an eviction timer keeps the state bounded.
+            self.schedule(Timer(self.expires_at(st), TimerKind.EVICT, inc.incident_id))
         return st
 
     def escalate_to(
@@ -511,24 +581,23 @@ class _Step:
         status = updates.get("status", inc.status)
         level = max(level, inc.level)
         if level != inc.level:
-            probe = inc.model_copy(update={"severity": updates.get("severity", inc.severity)})
             updates["level"] = level
-            updates["due_at"] = self.due(probe, level, at, status)
+            updates["due_at"] = self.due(inc, level, at, status, updates.get("severity"))
             state_fields["clock_start"] = at
         return self.change(st, at, reason, rule_ids, source_event_id, incident=updates, **state_fields)
 
     # ---- routing --------------------------------------------------------------------------------
 
-    def route(self, inc: Incident, at: datetime) -> _Routing:
+    def route(self, inc: Incident | _Opening, at: datetime) -> _Routing:
         """Level of a confirmed incident (severity, repeats); records it in the repeat and cluster windows."""
         level = level_for_severity(inc.severity)
         rules = [rb.ROUTE] + ([rb.ROUTE_CITY] if inc.severity >= 5 else [])
         reason = _R.INITIAL_ROUTING
         opening = Opening(at, inc.incident_id)
 
-        grid = self.grids.get(inc.grid_code) or GridIndex()
+        grid = self.get_grid(inc.grid_code) or _EMPTY_GRID
         windows = add_opening(grid.openings, inc.category, opening, self.h.repeat_keep)
-        self.put_grid(inc.grid_code, replace(grid, openings=windows))
+        self.put_grid(inc.grid_code, grid._replace(openings=windows))
         recent = openings_within(windows, inc.category, at - self.policy.repeat_window, at)
         if len(recent) >= self.policy.repeat_threshold:
             rules.append(rb.REPEAT)
@@ -536,9 +605,9 @@ class _Step:
                 level = Level(level + 1)
                 reason = _R.REPEAT_DISPUTE
 
-        township = self.townships.get(inc.township_code) or TownshipIndex()
+        township = self.get_township(inc.township_code) or _EMPTY_TOWNSHIP
         tw = add_opening(township.openings, inc.category, opening, self.h.cluster_keep)
-        township = replace(township, openings=tw)
+        township = township._replace(openings=tw)
         members = openings_within(tw, inc.category, at - self.policy.cluster_window, at)
         cluster = len(members) >= self.policy.cluster_threshold
         if cluster:
@@ -599,10 +668,16 @@ class _Step:
             happened = max(msg.occurred_at, t - self.policy.report_alarm_window)
         else:
             happened = t
-        grid = self.grids.get(msg.grid_code) or GridIndex()
+        own_id = incident_id_for(msg.event_id)
+        if self.raw(own_id) is not None:
+            return  # the same event id again under another event time: never open an incident twice
+        grid = self.get_grid(msg.grid_code) or _EMPTY_GRID
         matches = self.matches(grid, evidence, happened, t)
-        iid = self.merge(matches, msg, evidence, cls, t) if matches else self.open(msg, evidence, cls, t)
-        grid = self.grids.get(msg.grid_code) or GridIndex()
+        if matches:
+            iid = self.merge(matches, msg, evidence, cls, t, own_id)
+        else:
+            iid = self.open(msg, evidence, cls, t, own_id)
+        grid = self.get_grid(msg.grid_code) or _EMPTY_GRID
         if evidence.alert_type is not None:
             grid = set_alarm(grid, evidence.alert_type, iid, t)
         wm = self.clock.watermark or t
@@ -640,36 +715,18 @@ class _Step:
         return list(found.values())
 
     def open(
-        self, msg: GridReport | CameraAlert, evidence: Evidence, cls: Classification, t: datetime
+        self, msg: GridReport | CameraAlert, evidence: Evidence, cls: Classification, t: datetime, iid: UUID
     ) -> UUID:
-        iid = incident_id_for(msg.event_id)
         grid_code = msg.grid_code
         pending = cls.needs_verification
         status = _S.PENDING_VERIFICATION if pending else _S.OPEN
-        inc = Incident(
-            message_status=msg.status,
-            incident_id=iid,
-            category=cls.category,
-            severity=cls.severity,
-            grid_code=grid_code,
-            township_code=self.geo.township_of(grid_code),
-            county_code=self.geo.county_of(grid_code),
-            level=Level.GRID,
-            handling_unit=grid_code,
-            status=status,
-            source_event_ids=(msg.event_id,),
-            opened_at=t,
-            due_at=None,
-            resolved_at=None,
-            updated_at=t,
-            version=1,
-            reasons=(),
-        )
+        township_code, county_code = self.geo.township_of(grid_code), self.geo.county_of(grid_code)
         rule_ids: tuple[str, ...]
         if pending:
             level, reason, rule_ids, cluster = Level.GRID, _R.INITIAL_ROUTING, (rb.VERIFY_FIRST,), False
         else:
-            routing = self.route(inc, t)
+            where = _Opening(iid, grid_code, township_code, county_code, cls.category, cls.severity)
+            routing = self.route(where, t)
             level, reason, rule_ids, cluster = (
                 routing.level,
                 routing.reason,
@@ -677,13 +734,37 @@ class _Step:
                 routing.cluster,
             )
         rule_ids = cls.rule_ids + rule_ids
-        inc = inc.model_copy(
-            update={
+        due = deadline(
+            self.tax,
+            self.policy,
+            category=cls.category,
+            severity=cls.severity,
+            level=level,
+            start=t,
+            acknowledged=pending,
+        )
+        self.schedule(Timer(due, TimerKind.SLA, iid))
+        inc = build(
+            Incident,
+            {
+                "message_status": msg.status,
+                "incident_id": iid,
+                "category": cls.category,
+                "severity": cls.severity,
+                "grid_code": grid_code,
+                "township_code": township_code,
+                "county_code": county_code,
                 "level": level,
                 "handling_unit": handling_unit(self.geo, grid_code, level),
-                "due_at": self.due(inc, level, t, status),
+                "status": status,
+                "source_event_ids": (msg.event_id,),
+                "opened_at": t,
+                "due_at": due,
+                "resolved_at": None,
+                "updated_at": t,
+                "version": 1,
                 "reasons": _merge_reasons((), rule_ids),
-            }
+            },
         )
         st = IncidentState(
             incident=inc,
@@ -694,7 +775,6 @@ class _Step:
         )
         self.touched[iid] = st
         self.transition(inc, None, reason, t, rule_ids, msg.event_id)
-        self.schedule(Timer(t + self.cfg.idle_eviction, TimerKind.EVICT, iid))
         if cluster:
             self.cluster_escalation(st, t)
         self.release_pending(iid, iid, t)
@@ -707,6 +787,7 @@ class _Step:
         evidence: Evidence,
         cls: Classification,
         t: datetime,
+        own_id: UUID,
     ) -> UUID:
         caught = [(self.catch_up(st, t), rule) for st, rule in matches]
         caught.sort(key=lambda item: (item[0].incident.opened_at, str(item[0].incident.incident_id)))
@@ -782,12 +863,12 @@ class _Step:
                 corroborated=corroborated,
             )
         elif corroborated != survivor.corroborated:
-            survivor = replace(survivor, corroborated=corroborated)
+            survivor = survivor._replace(corroborated=corroborated)
             self.touched[sid] = survivor
 
         if survivor.incident.status is _S.PENDING_VERIFICATION and not cls.needs_verification:
             survivor = self.confirm(survivor, t, (rb.CORROBORATED,), eid)
-        self.add_alias(incident_id_for(eid), sid, t)
+        self.add_alias(own_id, sid, t)  # the id this event would have opened leads to the survivor
         return sid
 
     # ---- dispositions ---------------------------------------------------------------------------

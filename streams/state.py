@@ -11,8 +11,8 @@ aliases    merged incident id    `Alias`: the survivor (a disposition to a merge
 grids      grid code             `GridIndex`: recent alarms/reports (merging) and openings (repeats)
 townships  township code         `TownshipIndex`: recent openings per category (clusters)
 pending    incident id           `Pending`: dispositions waiting for an incident not seen yet
-seen       event id              event time (deduplication of redelivered input)
-timers     epoch minute          due timers (`streams.timers`)
+seen       event id              its dedup generation (`streams.dedup.SeenSet`, redelivered input)
+timers     epoch minute          timers due in that minute (`streams.timers`)
 ========== ===================== ======================================================================
 
 Every value is a frozen dataclass of simple fields with ``to_json_obj``/``from_json_obj``; `PartitionState`
@@ -23,18 +23,19 @@ set or removed in each store so a shell can write only those pieces to its chang
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Final, TypeVar
+from datetime import datetime, timedelta
+from typing import Any, Final, NamedTuple, TypeVar
 from uuid import UUID
 
 from schemas.enums import AlertType, IncidentStatus
 from schemas.messages import Disposition, Incident
 from streams.classify import Source
+from streams.dedup import SeenSet
 from streams.outputs import SourceRef
 from streams.pmap import PMap
-from streams.timers import TimerWheel
+from streams.timers import Timer, TimerWheel
 
 __all__ = [
     "ACTIVE",
@@ -76,11 +77,13 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+# The small, hot value types are NamedTuples: immutable like frozen dataclasses, but built several times
+# per event, and a tuple is several times cheaper to create than a frozen dataclass instance.
+
 # ---- incidents ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class IncidentState:
+class IncidentState(NamedTuple):
     """One incident: the Incident message last emitted, plus facts the rules need that it does not carry.
 
     ``clock_start`` is when the running SLA clock started (opening, level change, reopen); ``camera_ids``
@@ -127,8 +130,7 @@ class IncidentState:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Alias:
+class Alias(NamedTuple):
     """A merged incident's survivor, and when the merge happened (aliases expire after a retention)."""
 
     survivor: UUID
@@ -145,8 +147,7 @@ class Alias:
 # ---- grid and township indexes -----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class AlarmMark:
+class AlarmMark(NamedTuple):
     """The latest alarm of one type in a grid and the incident it went to (camera merging)."""
 
     alert_type: AlertType
@@ -154,8 +155,7 @@ class AlarmMark:
     at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class EvidenceMark:
+class EvidenceMark(NamedTuple):
     """A recent report or alarm in a grid (report/alarm correlation). ``at`` is when it happened."""
 
     at: datetime
@@ -164,8 +164,7 @@ class EvidenceMark:
     category: str
 
 
-@dataclass(frozen=True, slots=True)
-class Opening:
+class Opening(NamedTuple):
     """A confirmed incident opening, for repeat and cluster windows."""
 
     at: datetime
@@ -173,7 +172,7 @@ class Opening:
 
 
 Windows = tuple[tuple[str, tuple[Opening, ...]], ...]
-"""Openings per category, sorted by category; each tuple sorted by time and bounded in length."""
+"""Openings per category; each tuple sorted by time and bounded in length."""
 
 
 def window_get(windows: Windows, category: str) -> tuple[Opening, ...]:
@@ -184,14 +183,17 @@ def window_get(windows: Windows, category: str) -> tuple[Opening, ...]:
 
 
 def window_put(windows: Windows, category: str, openings: tuple[Opening, ...]) -> Windows:
-    rest = tuple(item for item in windows if item[0] != category)
-    if not openings:
-        return rest
-    return tuple(sorted((*rest, (category, openings)), key=lambda item: item[0]))
+    """``windows`` with the category's openings replaced (dropped when empty); order is kept."""
+    for i, (key, _) in enumerate(windows):
+        if key == category:
+            if openings:
+                return (*windows[:i], (category, openings), *windows[i + 1 :])
+            return (*windows[:i], *windows[i + 1 :])
+    return (*windows, (category, openings)) if openings else windows
 
 
 def _windows_to_json(windows: Windows) -> dict[str, list[list[str]]]:
-    return {cat: [[o.at.isoformat(), str(o.incident_id)] for o in items] for cat, items in windows}
+    return {cat: [[o.at.isoformat(), str(o.incident_id)] for o in items] for cat, items in sorted(windows)}
 
 
 def _windows_from_json(obj: dict[str, list[list[str]]]) -> Windows:
@@ -200,8 +202,7 @@ def _windows_from_json(obj: dict[str, list[list[str]]]) -> Windows:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class GridIndex:
+class GridIndex(NamedTuple):
     """What one grid remembers for merging and repeat disputes.
 
     ``sweep_at`` is the time of the pruning timer already scheduled for this grid (one at a time).
@@ -236,8 +237,7 @@ class GridIndex:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class TownshipIndex:
+class TownshipIndex(NamedTuple):
     """Recent openings per category in one township, and when each category last raised a cluster signal."""
 
     openings: Windows = ()
@@ -312,8 +312,7 @@ class Pending:
 # ---- the partition -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Clock:
+class Clock(NamedTuple):
     """Event-time progress of the partition.
 
     ``max_event_time`` is the latest event (or clock tick) time seen; the watermark trails it by the
@@ -350,23 +349,37 @@ def _codec(
     return encode, decode, key_in
 
 
-# store name → (value to JSON object, JSON object to value, key from its string form)
-_STORES: Final = {
+def _timer_bucket_from_json(obj: list[list[Any]]) -> Any:
+    bucket = TimerWheel.empty().add_many([Timer.from_list(item) for item in obj]).buckets
+    return next(iter(bucket.values()))
+
+
+# Keyed stores: name → (value to JSON object, JSON object to value, key from its string form)
+_MAPS: Final = {
     "incidents": _codec(lambda v: v.to_json_obj(), IncidentState.from_json_obj, UUID),
     "aliases": _codec(lambda v: v.to_json_obj(), Alias.from_json_obj, UUID),
     "grids": _codec(lambda v: v.to_json_obj(), GridIndex.from_json_obj, str),
     "townships": _codec(lambda v: v.to_json_obj(), TownshipIndex.from_json_obj, str),
     "pending": _codec(lambda v: v.to_json_obj(), Pending.from_json_obj, UUID),
-    "seen": _codec(lambda v: v.isoformat(), _dt, UUID),
+}
+_STORES: Final = {
+    **_MAPS,
+    "seen": _codec(int, int, UUID),  # event id → its dedup generation
+    "timers": _codec(TimerWheel.bucket_to_json, _timer_bucket_from_json, int),  # epoch minute → timers
 }
 
+STORE_NAMES: Final = tuple(_STORES)
+"""The keyed stores, in the order `PartitionState.to_json_obj` writes them."""
 
-STORE_NAMES: Final = (*_STORES, "timers")
+DEFAULT_DEDUP_WINDOW: Final = timedelta(hours=6)
 
 
 @dataclass(frozen=True, slots=True)
 class PartitionState:
-    """All escalation state of one partition; see the module docstring for the stores."""
+    """All escalation state of one partition; see the module docstring for the stores.
+
+    The clock piece (``clock_json``) also carries the timer wheel's scan position and the dedup span.
+    """
 
     clock: Clock = field(default_factory=Clock)
     incidents: PMap[UUID, IncidentState] = field(default_factory=PMap)
@@ -374,28 +387,30 @@ class PartitionState:
     grids: PMap[str, GridIndex] = field(default_factory=PMap)
     townships: PMap[str, TownshipIndex] = field(default_factory=PMap)
     pending: PMap[UUID, Pending] = field(default_factory=PMap)
-    seen: PMap[UUID, datetime] = field(default_factory=PMap)
+    seen: SeenSet = field(default_factory=lambda: SeenSet.empty(DEFAULT_DEDUP_WINDOW))
     timers: TimerWheel = field(default_factory=TimerWheel.empty)
 
     def size(self) -> dict[str, int]:
         """Entries per store (for metrics and for tests that state stays bounded)."""
-        sizes = {name: len(getattr(self, name)) for name in _STORES}
-        sizes["timers"] = len(self.timers)
-        return sizes
+        return {name: len(getattr(self, name)) for name in _STORES}
+
+    def piece(self, store: str, key: Any) -> Any:
+        """The value one store holds under ``key`` (None if absent), as a per-key table would."""
+        if store == "seen":
+            return self.seen.generation_of(key)
+        if store == "timers":
+            return self.timers.buckets.get(key)
+        return getattr(self, store).get(key)
 
     def changes_since(self, older: PartitionState) -> StateChanges:
         """Keys each store set or removed since ``older`` (cheap: unchanged parts are shared)."""
         changed: dict[str, list[Any]] = {}
         removed: dict[str, list[Any]] = {}
-        for name in (*_STORES, "timers"):
-            new_map = self.timers.buckets if name == "timers" else getattr(self, name)
-            old_map = older.timers.buckets if name == "timers" else getattr(older, name)
-            changed[name], removed[name] = new_map.diff(old_map)
-        clock = self.clock != older.clock or (self.timers.floor, self.timers.scanned) != (
-            older.timers.floor,
-            older.timers.scanned,
-        )
-        return StateChanges(clock, changed, removed)
+        for name in _MAPS:
+            changed[name], removed[name] = getattr(self, name).diff(getattr(older, name))
+        changed["seen"], removed["seen"] = self.seen.diff(older.seen)
+        changed["timers"], removed["timers"] = self.timers.diff(older.timers)
+        return StateChanges(self.clock_json() != older.clock_json(), changed, removed)
 
     @staticmethod
     def encode_value(store: str, value: Any) -> Any:
@@ -407,23 +422,47 @@ class PartitionState:
         """Inverse of `encode_value`."""
         return _STORES[store][1](obj)
 
+    def clock_json(self) -> dict[str, Any]:
+        """The tiny per-partition piece: watermark, timer scan position, dedup span."""
+        return {
+            **self.clock.to_json_obj(),
+            "timers_floor": self.timers.floor,
+            "timers_scanned": self.timers.scanned,
+            "seen_span": self.seen.span,
+        }
+
+    @classmethod
+    def from_pieces(cls, clock: dict[str, Any], pieces: dict[str, dict[Any, Any]]) -> PartitionState:
+        """Rebuild from the clock piece and decoded per-key values (``pieces[store][key] = value``)."""
+        maps = {name: PMap(pieces.get(name, {}).items()) for name in _MAPS}
+        buckets: PMap[int, Any] = PMap(pieces.get("timers", {}).items())
+        return cls(
+            clock=Clock.from_json_obj(clock),
+            seen=SeenSet.from_generations(clock["seen_span"], pieces.get("seen", {})),
+            timers=TimerWheel(buckets, clock["timers_floor"], clock["timers_scanned"]),
+            **maps,
+        )
+
     def to_json_obj(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"clock": self.clock.to_json_obj(), "timers": self.timers.to_json_obj()}
+        out: dict[str, Any] = {"clock": self.clock_json()}
         for name, (encode, _, _) in _STORES.items():
-            store: PMap[Any, Any] = getattr(self, name)
-            out[name] = {str(k): encode(store[k]) for k in sorted(store, key=str)}
+            keys: Iterable[Any] = (
+                self.timers.buckets
+                if name == "timers"
+                else self.seen
+                if name == "seen"
+                else getattr(self, name)
+            )
+            out[name] = {str(k): encode(self.piece(name, k)) for k in sorted(keys, key=str)}
         return out
 
     @classmethod
     def from_json_obj(cls, obj: dict[str, Any]) -> PartitionState:
-        stores: dict[str, PMap[Any, Any]] = {}
-        for name, (_, decode, key_in) in _STORES.items():
-            stores[name] = PMap((key_in(k), decode(v)) for k, v in obj[name].items())
-        return cls(
-            clock=Clock.from_json_obj(obj["clock"]),
-            timers=TimerWheel.from_json_obj(obj["timers"]),
-            **stores,
-        )
+        pieces = {
+            name: {key_in(k): decode(v) for k, v in obj[name].items()}
+            for name, (_, decode, key_in) in _STORES.items()
+        }
+        return cls.from_pieces(obj["clock"], pieces)
 
     def to_json(self) -> bytes:
         """The whole state as JSON, keys sorted (equal states give equal bytes)."""
