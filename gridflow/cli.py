@@ -12,6 +12,7 @@ import click
 import typer
 
 from gridflow.errors import GridflowError
+from producers.cli import register as register_producers
 
 app = typer.Typer(
     name="gridflow",
@@ -22,6 +23,7 @@ app = typer.Typer(
 )
 services_app = typer.Typer(help="Start, stop and inspect the local Kafka broker and clickhouse-server.")
 app.add_typer(services_app, name="services")
+register_producers(app)
 
 
 def _print(lines: list[str]) -> None:

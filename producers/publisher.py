@@ -1,0 +1,296 @@
+"""The Kafka publisher: records → the intake topics, idempotent, paced, bounded, with a delivery ledger.
+
+:class:`Publisher` wraps one kafka-python ``KafkaProducer`` configured for safe delivery —
+``enable_idempotence=True``, ``acks="all"``, compression, batching (``linger_ms``, ``batch_size``) — and
+sends each :class:`~producers.record.Record` to ``prefix + record.topic``: keyed records by their township key
+(the default murmur2 partitioner places them, as every Kafka client would), clock ticks to their explicit
+partition without a key.
+
+Back-pressure: at most about ``max_in_flight`` records may be sent but not yet acknowledged; past that,
+:meth:`send` waits for acknowledgements, so a slow broker slows the sender instead of growing memory.
+``max_block_ms`` bounds any wait inside the client.
+
+Throughput: kafka-python spends most of its time per record in Python, so the hot path avoids per-record
+locks of its own (the in-flight bound is checked every few hundred records, not with a semaphore), caches
+encoded keys and topic names, and memoises the default partitioner (murmur2 in pure Python, same result).
+The ``crc32c`` package gives kafka-python native record checksums, and ``lz4`` a cheap codec; gzip stays
+the fallback where lz4 is not installed.
+
+Before anything is sent, the broker is probed (``check_kafka``: one line within seconds if it does not
+answer) and the intake topics are created if missing, or checked for the contract's partition counts.
+
+Usage::
+
+    with Publisher.from_settings(load(KafkaSettings), ledger=Ledger(path)) as publisher:
+        stats = publish(Simulator(...), publisher, Pacer(speed=60))
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Final
+
+from gridflow.errors import ConfigError
+from gridflow.services.probe import check_kafka
+from gridflow.settings import KafkaSettings
+from gridflow.topics_admin import ensure_topics
+from producers.ledger import Ledger
+from producers.pacing import Pacer
+from producers.record import Record
+from schemas.topics import topics
+
+COMPRESSIONS: Final = ("gzip", "lz4", "zstd", "snappy", "none")
+# How often (in records) send() compares the unacknowledged count with the bound.
+_CHECK_EVERY: Final = 256
+
+
+def compression_available(name: str) -> bool:
+    """Whether kafka-python can use this codec here (lz4, zstd and snappy need optional libraries)."""
+    from kafka import codec
+
+    checks: dict[str, Callable[[], bool]] = {
+        "gzip": codec.has_gzip,
+        "lz4": codec.has_lz4,
+        "zstd": codec.has_zstd,
+        "snappy": codec.has_snappy,
+        "none": lambda: True,
+    }
+    return name in checks and checks[name]()
+
+
+def default_compression() -> str:
+    """lz4 where its library is installed (a gridflow dependency), else gzip (always available)."""
+    return "lz4" if compression_available("lz4") else "gzip"
+
+
+def _memo_partitioner() -> Any:
+    """kafka-python's DefaultPartitioner, memoised per (topic, key, partition count): same placement."""
+    from kafka.partitioner.default import DefaultPartitioner
+
+    class MemoPartitioner(DefaultPartitioner):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self._memo: dict[tuple[str, bytes, int], int] = {}
+
+        def partition(
+            self,
+            topic: str,
+            key: object,
+            serialized_key: bytes | None,
+            value: object,
+            serialized_value: object,
+            cluster: Any,
+        ) -> int:
+            if serialized_key is None:
+                return int(super().partition(topic, key, serialized_key, value, serialized_value, cluster))
+            known = cluster.partitions_for_topic(topic)
+            memo_key = (topic, serialized_key, len(known) if known else 0)
+            placed = self._memo.get(memo_key)
+            if placed is None:
+                placed = self._memo[memo_key] = int(
+                    super().partition(topic, key, serialized_key, value, serialized_value, cluster)
+                )
+            return placed
+
+    return MemoPartitioner()
+
+
+@dataclass(slots=True)
+class PublishStats:
+    """Running counts of one publishing run (updated from two threads; read them for display only)."""
+
+    sent: int = 0
+    acked: int = 0
+    errors: int = 0
+    ticks_sent: int = 0
+    waits: int = 0  # times send() waited for acknowledgements (back-pressure engaged)
+    first_error: str | None = None
+    sim_at: datetime | None = None
+    started: float = field(default_factory=time.perf_counter)
+    finished: float | None = None
+
+    @property
+    def elapsed(self) -> float:
+        return (self.finished or time.perf_counter()) - self.started
+
+    @property
+    def in_flight(self) -> int:
+        return self.sent - self.acked - self.errors
+
+    @property
+    def rate(self) -> float:
+        """Records sent per wall second so far."""
+        elapsed = self.elapsed
+        return self.sent / elapsed if elapsed > 0 else 0.0
+
+
+class Publisher:
+    """One idempotent producer for the intake topics (see the module docstring)."""
+
+    def __init__(
+        self,
+        servers: str,
+        *,
+        topic_prefix: str = "",
+        options: dict[str, Any] | None = None,
+        ledger: Ledger | None = None,
+        compression: str | None = None,
+        linger_ms: int = 20,
+        batch_size: int = 256 * 1024,
+        max_in_flight: int = 20_000,
+        max_block_ms: int = 10_000,
+        create_topics: bool = True,
+        probe_timeout_s: float = 5.0,
+        client_id: str = "gridflow-producer",
+    ) -> None:
+        compression = compression or default_compression()
+        if compression not in COMPRESSIONS:
+            raise ConfigError(f"compression {compression!r}: expected one of {', '.join(COMPRESSIONS)}")
+        if not compression_available(compression):
+            raise ConfigError(
+                f"compression {compression!r}: its Python library is not installed; expected gzip or none"
+            )
+        if max_in_flight < 1:
+            raise ConfigError(f"max_in_flight {max_in_flight}: expected at least 1")
+        options = options or {}
+        check_kafka(servers, probe_timeout_s, options)
+        self.prefix = topic_prefix
+        self.topics = topics(topic_prefix)
+        if create_topics:
+            ensure_topics(servers, self.topics.intake, options)
+        from kafka import KafkaProducer
+
+        self._producer = KafkaProducer(
+            bootstrap_servers=servers,
+            client_id=client_id,
+            enable_idempotence=True,
+            acks="all",
+            compression_type=None if compression == "none" else compression,
+            linger_ms=linger_ms,
+            batch_size=batch_size,
+            max_block_ms=max_block_ms,
+            partitioner=_memo_partitioner(),
+            # A topic that is not there is a configuration error, not something to create with defaults.
+            allow_auto_create_topics=False,
+            **options,
+        )
+        self.compression = compression
+        self.ledger = ledger
+        self.stats = PublishStats()
+        self.max_in_flight = max_in_flight
+        self._acks = threading.Condition()
+        self._waiting = False
+        self._names: dict[str, str] = {}
+        self._keys: dict[str, bytes] = {}
+        self._send = self._producer.send
+        self._closed = False
+
+    @classmethod
+    def from_settings(cls, kafka: KafkaSettings, **kwargs: Any) -> Publisher:
+        """A publisher for the configured cluster, topic prefix and TLS/SASL options."""
+        kwargs.setdefault("topic_prefix", kafka.topic_prefix)
+        return cls(kafka.servers, options=kafka.client_options(), **kwargs)
+
+    def send(self, record: Record) -> None:
+        """Send one record; waits while about ``max_in_flight`` records await acknowledgement."""
+        stats = self.stats
+        if stats.sent % _CHECK_EVERY == 0 and stats.in_flight >= self.max_in_flight:
+            self._wait_for_acks()
+        key = record.key
+        if key is None:
+            key_bytes = None
+            stats.ticks_sent += 1
+        else:
+            key_bytes = self._keys.get(key)
+            if key_bytes is None:
+                key_bytes = self._keys[key] = key.encode()
+        topic = self._names.get(record.topic)
+        if topic is None:
+            topic = self._names[record.topic] = self.prefix + record.topic
+        future = self._send(topic, value=record.value, key=key_bytes, partition=record.partition)
+        stats.sent += 1
+        stats.sim_at = record.emit_at
+        future.add_both(self._on_done, record)
+
+    def _wait_for_acks(self) -> None:
+        # Wait until half the bound is acknowledged, so the check does not fire on every next record.
+        self.stats.waits += 1
+        low = self.max_in_flight // 2
+        with self._acks:
+            self._waiting = True
+            try:
+                while self.stats.in_flight > low:
+                    self._acks.wait(0.05)
+            finally:
+                self._waiting = False
+
+    def _on_done(self, record: Record, outcome: Any) -> None:
+        # Runs in the producer's I/O thread: an acknowledgement (RecordMetadata) or an exception.
+        stats = self.stats
+        if isinstance(outcome, BaseException):
+            stats.errors += 1
+            if stats.first_error is None:
+                stats.first_error = f"{type(outcome).__name__}: {outcome}"
+        else:
+            stats.acked += 1
+            if self.ledger is not None and record.key is not None:
+                self.ledger.acknowledged(record, outcome.topic, outcome.partition, outcome.offset)
+        if self._waiting and stats.in_flight <= self.max_in_flight // 2:
+            with self._acks:
+                self._acks.notify_all()
+
+    def flush(self, timeout_s: float | None = None) -> None:
+        self._producer.flush(timeout=timeout_s)
+
+    def close(self, timeout_s: float = 30.0) -> None:
+        """Flush what is pending, close the client and the ledger."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._producer.flush(timeout=timeout_s)
+        finally:
+            self._producer.close(timeout=timeout_s)
+            self.stats.finished = time.perf_counter()
+            if self.ledger is not None:
+                self.ledger.close()
+
+    def __enter__(self) -> Publisher:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def publish(
+    records: Iterable[Record],
+    publisher: Publisher,
+    pacer: Pacer | None = None,
+    on_progress: Callable[[PublishStats], None] | None = None,
+    progress_interval_s: float = 0.25,
+) -> PublishStats:
+    """Send every record, paced; flush; return the stats. ``on_progress`` runs a few times a second."""
+    stats = publisher.stats
+    stats.started = time.perf_counter()
+    send = publisher.send
+    wait = pacer.wait if pacer is not None and not pacer.unpaced else None
+    clock = time.perf_counter
+    next_report = clock() + progress_interval_s
+    for record in records:
+        if wait is not None:
+            wait(record.emit_at)
+        send(record)
+        if on_progress is not None and clock() >= next_report:
+            on_progress(stats)
+            next_report = clock() + progress_interval_s
+    publisher.flush()
+    stats.finished = time.perf_counter()
+    if on_progress is not None:
+        on_progress(stats)
+    return stats
