@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -217,3 +218,23 @@ def test_unknown_query_and_bad_database_name_are_refused() -> None:
         get_query("nope")
     with pytest.raises(QueryPackError):
         get_query("reopen_rate").render("x; DROP")
+
+
+def test_normalise_makes_driver_values_match_the_engines_text_forms() -> None:
+    from sinks.writer import normalise
+
+    stamp = dt.datetime(2026, 3, 2, 8, 0, 5)
+    assert normalise(stamp) == "2026-03-02 08:00:05"
+    assert normalise(uuid.UUID(int=1)) == "00000000-0000-0000-0000-000000000001"
+    assert normalise(float("nan")) is None and normalise(float("inf")) is None
+    assert normalise(0.699999988079071, float32=True) == 0.7  # Float32 0.7 as the engine prints it
+    assert normalise((1, (2.5, None))) == [1, [2.5, None]]
+    assert normalise(True) == 1
+
+
+def test_server_error_text_is_cut_to_its_first_line() -> None:
+    from sinks.native import _first_line
+
+    message = "DB::Exception: Unknown identifier: position. Stack trace:\n\n0. /lib/libclickhouse.so"
+    assert _first_line(message) == "Unknown identifier: position"
+    assert _first_line("DB::Exception: Table x doesn't exist., Stack trace:") == "Table x doesn't exist."
