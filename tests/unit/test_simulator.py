@@ -7,6 +7,7 @@ import gzip
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from uuid import UUID
 
 import orjson
 import pytest
@@ -124,8 +125,8 @@ def test_dispositions_address_the_incident_of_the_first_event_and_carry_its_grid
 
 def test_several_cameras_see_one_event_and_false_alarms_have_low_confidence() -> None:
     by_group: dict[tuple[str, str], list[float]] = collections.defaultdict(list)
-    rejected: set[object] = set()
-    alarms = {}
+    rejected: set[UUID] = set()
+    alarms: dict[UUID, float] = {}
     for record in Simulator(scenario("camera_false_alarm_storm"), 9, duration=timedelta(hours=24), scale=0.3):
         message = decode_intake(record.value)
         if record.kind == "camera_alert":
