@@ -1,24 +1,29 @@
--- Question: Per county, what share of incidents was pushed up to county or city level (上交率)?
--- pushed_up: the incident now sits at county or city level but entered the chain below county (its first
--- transition routed it to grid, village or township). at_county_or_city also counts incidents routed there
--- directly (severity 4-5). Merged incidents and false alarms are left out.
+-- Question: Per county, what share of matters was pushed up to county or city level (上交率)?
+-- Matters: incidents except false alarms, merged-away incidents and alarms awaiting verification.
+-- pushed_up: a transition moved the incident from below county to county or city after it opened (an SLA
+-- breach, a handler request, a cluster or a severity upgrade); at_county_or_city also counts incidents
+-- routed there directly. Same definitions as streams/kpis.py (push_up_rate, county_city_share).
 SELECT
     county_code,
     count() AS incidents,
     countIf(level_code >= 4) AS at_county_or_city,
-    countIf(level_code >= 4 AND if(first_level = 0, level_code, first_level) < 4) AS pushed_up,
-    round(if(incidents = 0, 0, pushed_up / incidents), 4) AS push_up_rate
+    countIf(pushed = 1) AS pushed_up,
+    if(incidents = 0, NULL, round(pushed_up / incidents, 4)) AS push_up_rate
 FROM
 (
     SELECT incident_id, CAST(county_code AS String) AS county_code, toUInt8(level) AS level_code
     FROM {db}.incidents_latest
-    WHERE status NOT IN ('merged', 'false_alarm')
-) AS live
+    WHERE status NOT IN ('merged', 'false_alarm', 'pending_verification')
+) AS matters
 ANY LEFT JOIN
 (
-    SELECT incident_id, min(toUInt8(to_level)) AS first_level
+    SELECT incident_id, 1 AS pushed
     FROM {db}.transitions_distinct
+    WHERE reason IN ('sla_breach', 'handler_request', 'cluster', 'severity_upgrade')
+        AND from_level IS NOT NULL
+        AND toUInt8(assumeNotNull(from_level)) < 4
+        AND toUInt8(to_level) >= 4
     GROUP BY incident_id
-) AS entry USING (incident_id)
+) AS pushes USING (incident_id)
 GROUP BY county_code
 ORDER BY county_code

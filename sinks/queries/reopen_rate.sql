@@ -1,18 +1,12 @@
--- Question: How often is an incident reported settled and then reopened (false closures)?
--- Over incidents that were resolved or closed at least once: the share reopened at least once, and the
--- number of reopen transitions.
+-- Question: How often is a matter reported settled and then reopened (false closures)?
+-- Over matters ever resolved (now resolved or closed, or reopened at least once): the share reopened, and
+-- the number of reopenings. Matters: incidents except false alarms, merged-away incidents and alarms
+-- awaiting verification. Same definition as streams/kpis.py (reopen_rate).
 SELECT
-    count() AS settled_incidents,
-    countIf(reopens > 0) AS reopened_incidents,
-    sum(reopens) AS reopens_total,
-    round(if(settled_incidents = 0, 0, reopened_incidents / settled_incidents), 4) AS reopen_rate
-FROM
-(
-    SELECT
-        incident_id,
-        countIf(to_status IN ('resolved', 'closed')) AS settlements,
-        countIf(reason = 'reopen') AS reopens
-    FROM {db}.transitions_distinct
-    GROUP BY incident_id
-)
-WHERE settlements > 0
+    count() AS ever_resolved,
+    countIf(reopen_count > 0) AS reopened,
+    sum(reopen_count) AS reopenings,
+    if(ever_resolved = 0, NULL, round(reopened / ever_resolved, 4)) AS reopen_rate
+FROM {db}.incidents_latest
+WHERE status NOT IN ('merged', 'false_alarm', 'pending_verification')
+    AND (status IN ('resolved', 'closed') OR reopen_count > 0)

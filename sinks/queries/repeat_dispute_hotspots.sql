@@ -1,14 +1,15 @@
 -- Question: Where do disputes keep coming back (矛盾反复 hotspots)?
--- Grid and category pairs with at least two incidents, or with any repeat_dispute escalation, ranked by
--- repeat escalations and then by incidents. Merged incidents and false alarms are left out.
+-- Grid and category pairs with repeat_dispute escalations, most first; incidents and last_opened_at count
+-- the matters there (incidents except false alarms, merged-away incidents and alarms awaiting
+-- verification). Same ranking as streams/kpis.py (repeat_hotspots).
 SELECT
     grid_code,
     any(township_code) AS township_code,
     any(county_code) AS county_code,
     category,
-    count() AS incidents,
-    sum(repeat_escalations) AS repeat_escalations_total,
-    max(opened_at) AS last_opened_at
+    sum(repeats) AS repeat_escalations,
+    countIf(is_matter = 1) AS incidents,
+    maxIf(opened_at, is_matter = 1) AS last_opened_at
 FROM
 (
     SELECT
@@ -17,17 +18,17 @@ FROM
         CAST(township_code AS String) AS township_code,
         CAST(county_code AS String) AS county_code,
         CAST(category AS String) AS category,
-        opened_at
+        opened_at,
+        status NOT IN ('merged', 'false_alarm', 'pending_verification') AS is_matter
     FROM {db}.incidents_latest
-    WHERE status NOT IN ('merged', 'false_alarm')
-) AS live
+) AS incidents
 ANY LEFT JOIN
 (
-    SELECT incident_id, countIf(reason = 'repeat_dispute') AS repeat_escalations
+    SELECT incident_id, countIf(reason = 'repeat_dispute') AS repeats
     FROM {db}.transitions_distinct
     GROUP BY incident_id
-) AS repeats USING (incident_id)
+) AS repeat_counts USING (incident_id)
 GROUP BY grid_code, category
-HAVING incidents >= 2 OR repeat_escalations_total > 0
-ORDER BY repeat_escalations_total DESC, incidents DESC, grid_code, category
+HAVING repeat_escalations > 0
+ORDER BY repeat_escalations DESC, grid_code, category
 LIMIT 50

@@ -1,36 +1,41 @@
 -- Question: How often is the SLA kept at each level, per category?
--- Every (incident, level) the incident entered is one handling; it is breached when the SLA ran out there:
--- an sla_breach transition leaving that level, or an overdue transition at the city. compliance is the
--- share of handlings without a breach so far. Merged incidents and false alarms are left out.
+-- A matter held a clock at a level when a transition left it there in a running status (pending
+-- verification, open, in progress); it breached there on an sla_breach transition leaving that level or an
+-- overdue transition at the city. compliance = share of held clocks not breached, running ones counting
+-- as kept. Matters: incidents except false alarms, merged-away incidents and alarms awaiting verification.
+-- Same definition as streams/kpis.py (sla_compliance), broken down by category.
 SELECT
     level,
     ['grid', 'village', 'township', 'county', 'city'][level] AS level_name,
     category,
-    count() AS handled,
+    count() AS held,
     sum(breached) AS breached_count,
-    round(if(handled = 0, 0, 1 - breached_count / handled), 4) AS compliance
+    round(1 - breached_count / held, 4) AS compliance
 FROM
 (
-    SELECT incident_id, level, max(is_breach) AS breached
+    SELECT incident_id, level, max(is_held) AS held_here, max(is_breach) AS breached
     FROM
     (
-        SELECT incident_id, toUInt8(to_level) AS level, 0 AS is_breach
+        SELECT incident_id, toUInt8(to_level) AS level, 1 AS is_held, 0 AS is_breach
         FROM {db}.transitions_distinct
+        WHERE to_status IN ('pending_verification', 'open', 'in_progress')
         UNION ALL
         SELECT
             incident_id,
             if(reason = 'overdue', toUInt8(to_level), toUInt8(assumeNotNull(from_level))) AS level,
+            0 AS is_held,
             1 AS is_breach
         FROM {db}.transitions_distinct
-        WHERE reason IN ('sla_breach', 'overdue')
+        WHERE reason = 'overdue' OR (reason = 'sla_breach' AND from_level IS NOT NULL)
     )
     GROUP BY incident_id, level
-) AS handlings
+    HAVING held_here = 1
+) AS clocks
 ALL INNER JOIN
 (
     SELECT incident_id, CAST(category AS String) AS category
     FROM {db}.incidents_latest
-    WHERE status NOT IN ('merged', 'false_alarm')
-) AS live USING (incident_id)
+    WHERE status NOT IN ('merged', 'false_alarm', 'pending_verification')
+) AS matters USING (incident_id)
 GROUP BY level, category
 ORDER BY level, category

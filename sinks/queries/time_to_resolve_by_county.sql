@@ -1,18 +1,19 @@
--- Question: How long does it take to settle an incident, p50 and p90 in hours, per county?
--- From opened_at to resolved_at of incidents whose latest status is resolved or closed. Quantiles are exact:
--- the value at position floor(q * n) of the sorted durations (0-based), so they are real observed times.
+-- Question: How long does it take to settle a matter, p50 and p90 in hours, per county?
+-- From opened_at to resolved_at (the first resolution, kept when a matter is reopened) of matters that have
+-- one. Percentiles are nearest-rank: the smallest duration with at least p% of durations at or below it,
+-- so they are real observed times. Same definition as streams/kpis.py (resolve_p50/p90), per county.
 SELECT
     county_code,
     count() AS resolved,
-    round(quantileExact(0.5)(hours), 2) AS p50_hours,
-    round(quantileExact(0.9)(hours), 2) AS p90_hours
+    round(arraySort(groupArray(hours))[toUInt64(ceil(0.5 * resolved))], 2) AS p50_hours,
+    round(arraySort(groupArray(hours))[toUInt64(ceil(0.9 * resolved))], 2) AS p90_hours
 FROM
 (
     SELECT
         CAST(county_code AS String) AS county_code,
         dateDiff('second', opened_at, assumeNotNull(resolved_at)) / 3600 AS hours
     FROM {db}.incidents_latest
-    WHERE status IN ('resolved', 'closed') AND resolved_at IS NOT NULL
+    WHERE status NOT IN ('merged', 'false_alarm', 'pending_verification') AND resolved_at IS NOT NULL
 )
 GROUP BY county_code
 ORDER BY county_code

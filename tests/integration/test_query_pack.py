@@ -9,9 +9,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import pytest
-from sinks_scenario import DEAD_LETTERS, EXPECTED, INCIDENT_VERSIONS, INTAKE, REDELIVERED, TRANSITIONS
+from sinks_scenario import (
+    CAMERA_ALERTS,
+    DEAD_LETTERS,
+    EXPECTED,
+    INCIDENT_VERSIONS,
+    INTAKE,
+    REDELIVERED,
+    TRANSITIONS,
+)
 
 from schemas.messages import MessageUnion
 from sinks import (
@@ -77,3 +86,42 @@ def test_query_returns_the_hand_computed_answer(loaded: Writer, name: str) -> No
 
     assert same(result.rows, EXPECTED[name]), f"{name}\n got  {result.rows}\n want {EXPECTED[name]}"
     assert len(set(result.columns)) == len(result.columns)
+
+
+def test_query_pack_agrees_with_the_streams_reference_kpis(loaded: Writer) -> None:
+    # streams/kpis.py computes the same KPIs in Python from the messages; the SQL must give the same numbers.
+    kpis = pytest.importorskip("streams.kpis")
+    reference = kpis.fengqiao_kpis(
+        INCIDENT_VERSIONS, TRANSITIONS, camera_of={alert.event_id: alert.camera_id for alert in CAMERA_ALERTS}
+    )
+
+    def rows(name: str) -> list[dict[str, Any]]:
+        return run_query(loaded, name).dicts()
+
+    assert rows("share_settled_village")[0]["share"] == pytest.approx(reference.settled_at_village)
+    assert rows("share_settled_township")[0]["share"] == pytest.approx(reference.settled_at_township)
+    counties = rows("push_up_rate_by_county")
+    matters = sum(row["incidents"] for row in counties)
+    assert matters == reference.real
+    assert sum(row["pushed_up"] for row in counties) / matters == pytest.approx(reference.push_up_rate)
+    assert sum(row["at_county_or_city"] for row in counties) / matters == pytest.approx(
+        reference.county_city_share
+    )
+    held: dict[int, list[int]] = {}
+    for row in rows("sla_compliance_by_level_category"):
+        totals = held.setdefault(row["level"], [0, 0])
+        totals[0] += row["held"]
+        totals[1] += row["breached_count"]
+    for level, compliance in reference.sla_compliance.items():
+        if compliance is None:
+            assert int(level) not in held
+        else:
+            kept, breached = held[int(level)]
+            assert (kept - breached) / kept == pytest.approx(compliance)
+    assert rows("reopen_rate")[0]["reopen_rate"] == pytest.approx(reference.reopen_rate)
+    precision = {row["camera_id"]: row["precision"] for row in rows("camera_precision_by_camera")}
+    assert precision == pytest.approx(reference.camera_precision)
+    hotspots = [
+        (r["grid_code"], r["category"], r["repeat_escalations"]) for r in rows("repeat_dispute_hotspots")
+    ]
+    assert hotspots == reference.repeat_hotspots
