@@ -488,8 +488,7 @@ class _Step:
         rule_ids: tuple[str, ...],
         source_event_id: UUID | None,
     ) -> None:
-        # model_construct: every field is built here from validated messages and enums, and the hot path
-        # cannot afford a second validation (tests re-validate every output).
+        # Built unvalidated (streams.fastmodel): every field comes from validated messages and enums.
         self.outputs.append(
             build(
                 Transition,

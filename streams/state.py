@@ -15,9 +15,12 @@ seen       event id              its dedup generation (`streams.dedup.SeenSet`, 
 timers     epoch minute          timers due in that minute (`streams.timers`)
 ========== ===================== ======================================================================
 
-Every value is a frozen dataclass of simple fields with ``to_json_obj``/``from_json_obj``; `PartitionState`
-adds whole-state ``to_json``/``from_json`` and `PartitionState.changes_since`, which lists the keys a step
-set or removed in each store so a shell can write only those pieces to its changelog tables.
+Every value is immutable (a NamedTuple or frozen dataclass of simple fields) with a JSON form. For a faust
+shell keeping one changelog table per store: `PartitionState.changes_since` lists the keys a step set or
+removed in each store (cheap, since unchanged parts are shared), `PartitionState.piece` and
+``encode_value``/``decode_value`` give each value's JSON form, ``clock_json`` is the tiny per-partition
+piece, and `PartitionState.from_pieces` rebuilds the state on recovery. ``to_json``/``from_json`` carry the
+whole state at once (snapshots, tests).
 """
 
 from __future__ import annotations

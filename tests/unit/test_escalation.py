@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import TypeVar
 from uuid import UUID
 
 import pytest
@@ -34,10 +35,11 @@ from schemas.enums import AlertType, DispositionAction, IncidentStatus, Level, T
 from schemas.geography import CITY_CODE
 from schemas.ids import transition_id_for
 from schemas.messages import CameraAlert, Disposition, GridReport, Incident, IntakeUnion, Transition
-from streams.escalation import Engine, step
+from streams.escalation import Engine, event_time, step
 from streams.outputs import ClusterSignal, DeadLetterRequest, ErrorClass, Output, SourceRef
 from streams.state import STORE_NAMES, PartitionState
 
+OutT = TypeVar("OutT")
 A = DispositionAction
 S = IncidentStatus
 R = TransitionReason
@@ -81,7 +83,7 @@ def moves(outputs: Iterable[Output]) -> list[tuple[R, Level | None, Level, S]]:
     return [(t.reason, t.from_level, t.to_level, t.to_status) for t in transitions(outputs)]
 
 
-def of_type(outputs: Iterable[Output], kind: type) -> list[object]:
+def of_type(outputs: Iterable[Output], kind: type[OutT]) -> list[OutT]:
     return [o for o in outputs if isinstance(o, kind)]
 
 
@@ -255,7 +257,7 @@ def test_handler_request_at_city_is_invalid() -> None:
     run(report("r", at(), injured=10))
     out = run(disposition("d", iid("r"), A.REQUEST_ESCALATION, at(5)))
     (dead,) = of_type(out, DeadLetterRequest)
-    assert dead.error_class is ErrorClass.INVALID_DISPOSITION  # type: ignore[attr-defined]
+    assert dead.error_class is ErrorClass.INVALID_DISPOSITION
     assert transitions(out) == []
 
 
@@ -389,7 +391,7 @@ def test_incident_with_a_report_cannot_be_a_false_alarm() -> None:
     run = Run()
     run(alert("a", at(), AlertType.FIGHT), report("r", at(2), "fight"))
     out = run(disposition("d", iid("a"), A.REJECT_FALSE_ALARM, at(20)))
-    assert [d.error_class for d in of_type(out, DeadLetterRequest)] == [ErrorClass.INVALID_DISPOSITION]  # type: ignore[attr-defined]
+    assert [d.error_class for d in of_type(out, DeadLetterRequest)] == [ErrorClass.INVALID_DISPOSITION]
 
 
 def test_report_corroborates_an_unverified_alarm() -> None:
@@ -438,7 +440,6 @@ def test_cluster_in_a_township_signals_and_escalates_to_county() -> None:
         run(report(f"f{n}", at(10 * n), "fight", grid=GRIDS[n]))
     out = run(report("f4", at(40), "fight", grid=GRIDS[4]))
     (signal,) = of_type(out, ClusterSignal)
-    assert isinstance(signal, ClusterSignal)
     assert (signal.township_code, signal.county_code, signal.category, signal.count) == (
         TOWNSHIP,
         COUNTY,
@@ -546,7 +547,7 @@ def test_incident_appearing_after_the_bound_does_not_take_the_disposition() -> N
     run = Run()
     run(disposition("d", iid("r"), A.ACCEPT, at()))
     out = run(report("r", at(hours=2, minutes=1)))
-    assert [d.error_class for d in of_type(out, DeadLetterRequest)] == [ErrorClass.UNKNOWN_INCIDENT]  # type: ignore[attr-defined]
+    assert [d.error_class for d in of_type(out, DeadLetterRequest)] == [ErrorClass.UNKNOWN_INCIDENT]
     assert run.incident(iid("r")).status is S.OPEN
 
 
@@ -635,17 +636,19 @@ def run_all(events: Iterable[IntakeUnion], engine: Engine = ENGINE) -> tuple[Par
     return state, outputs
 
 
-def with_ticks(events: list[GridReport | CameraAlert | Disposition], every: int) -> list[IntakeUnion]:
-    """The same events with a clock tick at each event's time after every ``every`` events."""
+def with_ticks(
+    events: list[GridReport | CameraAlert | Disposition], every: int, *, ahead: bool = False
+) -> list[IntakeUnion]:
+    """The events with a clock tick after every ``every`` of them.
+
+    The tick is at the last event's time, or with ``ahead`` as far ahead as the contract allows: the next
+    event's time plus the allowed lateness (no later message is older than ``at - allowed_lateness``).
+    """
     out: list[IntakeUnion] = []
     for n, event in enumerate(events):
         out.append(event)
-        if n % every == every - 1:
-            when = (
-                event.at
-                if isinstance(event, Disposition)
-                else (event.reported_at if isinstance(event, GridReport) else event.detected_at)
-            )
+        if n % every == every - 1 and n + 1 < len(events):
+            when = event_time(events[n + 1]) + LATENESS if ahead else event_time(event)
             out.append(tick(when, seq=n))
     return out
 
@@ -692,11 +695,17 @@ def test_same_input_gives_identical_output() -> None:
     assert state1.to_json() == state2.to_json()
 
 
-def test_clock_tick_frequency_does_not_change_decisions() -> None:
-    events = scenario()
+@pytest.mark.parametrize(
+    ("seed", "every", "ahead"),
+    [(7, 1, False), (7, 3, True), (11, 5, False), (11, 1, True), (23, 2, True)],
+)
+def test_clock_ticks_change_when_decisions_are_emitted_not_what_they_are(
+    seed: int, every: int, ahead: bool
+) -> None:
+    events = scenario(seed=seed, count=250)
     end = tick(at(days=40))
     _, sparse = run_all([*events, end])
-    _, dense = run_all([*with_ticks(events, 3), end])
+    _, dense = run_all([*with_ticks(events, every, ahead=ahead), end])
     assert decisions(sparse) == decisions(dense)
 
 
@@ -730,7 +739,8 @@ def test_state_round_trips_through_json_and_resumes_identically() -> None:
     state, _ = run_all(events[:half])
     restored = PartitionState.from_json(state.to_json())
     assert restored.to_json() == state.to_json()
-    rest_a, rest_b = [], []
+    rest_a: list[Output] = []
+    rest_b: list[Output] = []
     a, b = state, restored
     for event in events[half:]:
         a, out_a = ENGINE.step(a, event)
