@@ -33,7 +33,7 @@ PARTITIONS = 6
 
 
 def _partition_for(key: bytes) -> int:
-    return (murmur2(key) & 0x7FFFFFFF) % PARTITIONS
+    return int(murmur2(key) & 0x7FFFFFFF) % PARTITIONS
 
 
 def _consume(
@@ -78,7 +78,7 @@ def _check_delivery(
             assert key is not None
             # Same key → the partition the default (murmur2) partitioner gives, and the key is the township.
             assert partition == _partition_for(key)
-            assert key.decode() == message.grid_code[:9]  # type: ignore[union-attr]
+            assert key.decode() == message.grid_code[:9]
     assert collections.Counter((t, v) for t, _, _, v in consumed) == expected_values
     return malformed, ticks
 
@@ -96,17 +96,19 @@ def test_simulated_events_are_published_acknowledged_ledgered_and_consumed_back(
     ledger_path = tmp_path / "ledger.jsonl"
     recording = tmp_path / "run.jsonl.gz"
     sent: list[tuple[str, bytes]] = []
-    with Publisher(kafka_bootstrap, topic_prefix=topic_prefix, ledger=Ledger(ledger_path)) as publisher:
-        with RecordingWriter(recording, sim.header) as writer:
+    with (
+        Publisher(kafka_bootstrap, topic_prefix=topic_prefix, ledger=Ledger(ledger_path)) as publisher,
+        RecordingWriter(recording, sim.header) as writer,
+    ):
 
-            def tee() -> Iterator[Record]:
-                for record in sim:
-                    writer.write(record)
-                    sent.append((record.topic, record.value))
-                    yield record
+        def tee() -> Iterator[Record]:
+            for record in sim:
+                writer.write(record)
+                sent.append((record.topic, record.value))
+                yield record
 
-            stats = publish(tee(), publisher, Pacer())
-            writer.close(sim.summary)
+        stats = publish(tee(), publisher, Pacer())
+        writer.close(sim.summary)
     summary = sim.summary
     n_events = summary.events  # reports, alarms, dispositions, duplicates and malformed payloads
     assert n_events > 1000 and summary.label_total("malformed") > 10
