@@ -121,7 +121,9 @@ def set_alarm(index: GridIndex, alert_type: AlertType, incident_id: UUID, at: da
 def add_evidence(index: GridIndex, mark: EvidenceMark, watermark: datetime, h: Horizons) -> GridIndex:
     """Remember a report or alarm for correlation, dropping entries no event can match any more."""
     horizon = watermark - h.margin - h.evidence
-    kept = tuple(e for e in index.evidence if e.at > horizon)
+    kept = index.evidence
+    if kept and kept[0].at <= horizon:  # marks arrive roughly in time order: prune only when the first is old
+        kept = tuple(e for e in kept if e.at > horizon)
     return GridIndex(index.alarms, (*kept, mark), index.openings, index.sweep_at)
 
 

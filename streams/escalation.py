@@ -334,7 +334,9 @@ class _Step:
             return
         self.timers, due = self.timers.pop_due(wm)
         while True:
-            if self.new_timers and any(timer.at <= wm for timer in self.new_timers):
+            # Timers scheduled in this step live in new_timers until finish(); some may be due already
+            # (a late event, a deadline chain crossing several levels).
+            if self.new_timers and min(timer.at for timer in self.new_timers) <= wm:
                 due += [timer for timer in self.new_timers if timer.at <= wm]
                 self.new_timers = [timer for timer in self.new_timers if timer.at > wm]
                 due.sort(key=Timer.sort_key)
