@@ -157,6 +157,30 @@ DISPOSITION_RULES: Final[tuple[DispositionRule, ...]] = (
     DispositionRule(
         "D-NOOP-006", _A.REJECT_FALSE_ALARM, frozenset({_S.FALSE_ALARM}), Effect.NOTHING, "already rejected"
     ),
+    # Feedback that crossed the resolution (a field unit reporting progress after the office resolved it)
+    # is stale, not wrong: it changes nothing and is not dead-lettered.
+    DispositionRule(
+        "D-NOOP-007",
+        _A.ACCEPT,
+        frozenset({_S.RESOLVED, _S.CLOSED}),
+        Effect.NOTHING,
+        "stale feedback after resolution",
+    ),
+    DispositionRule(
+        "D-NOOP-008",
+        _A.DISPATCH,
+        frozenset({_S.RESOLVED, _S.CLOSED}),
+        Effect.NOTHING,
+        "stale feedback after resolution",
+    ),
+    DispositionRule(
+        "D-NOOP-009",
+        _A.PROGRESS,
+        frozenset({_S.RESOLVED, _S.CLOSED}),
+        Effect.NOTHING,
+        "stale feedback after resolution",
+    ),
+    DispositionRule("D-NOOP-010", _A.RESOLVE, frozenset({_S.CLOSED}), Effect.NOTHING, "already closed"),
 )
 
 _BY_ACTION: Final = {

@@ -503,6 +503,18 @@ def test_closed_incident_can_be_reopened() -> None:
     assert (reopened.from_status, reopened.to_status) == (S.CLOSED, S.OPEN)
 
 
+def test_stale_feedback_after_resolution_changes_nothing() -> None:
+    run = Run()
+    run(report("r", at()), disposition("d1", iid("r"), A.RESOLVE, at(30)))
+    out = run(
+        disposition("d2", iid("r"), A.PROGRESS, at(31)),
+        disposition("d3", iid("r"), A.ACCEPT, at(32)),
+        disposition("d4", iid("r"), A.RESOLVE, at(33)),
+    )
+    assert out == []
+    assert run.incident(iid("r")).status is S.RESOLVED
+
+
 def test_disallowed_action_is_dead_lettered_with_its_source() -> None:
     run = Run()
     run(report("r", at()))
