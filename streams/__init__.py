@@ -3,7 +3,8 @@
 Modules, each holding one concept:
 
 - `streams.classify` — classification rules as data: `classify(message, taxonomy, policy)`.
-- `streams.escalation` — the state machine `step(state, event) -> (state, outputs)` (`Engine`).
+- `streams.escalation` — the state machine `step(state, event) -> (state, outputs)` (`Engine`): the rules.
+- `streams.working` — one step's working copy of the state and the mechanics the rules share.
 - `streams.state` — `PartitionState`, the immutable per-key state pieces, JSON codecs.
 - `streams.rulebook` — escalation rule ids and the disposition table.
 - `streams.correlate` — merge, repeat and cluster windows over the grid and township indexes.
