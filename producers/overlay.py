@@ -78,8 +78,10 @@ def corrupt(kind: str, value: bytes, message_kind: str, rng: random.Random) -> b
     return orjson.dumps(obj)
 
 
-def apply_overlay(records: Iterable[Record], overlay: Overlay, rng: random.Random) -> Iterator[Record]:
-    """The stream with the overlay's damage applied, still ordered by ``emit_at``."""
+def apply_overlay(
+    records: Iterable[Record], overlay: Overlay, rng: random.Random, lateness: timedelta
+) -> Iterator[Record]:
+    """The stream with the overlay's damage applied, ordered by ``emit_at``; ``lateness`` is the policy's."""
     kinds = WeightedChoice(list(overlay.malformed_kinds), list(overlay.malformed_kinds.values()))
     held: list[tuple[datetime, int, Record]] = []
     order = itertools.count()
@@ -97,6 +99,15 @@ def apply_overlay(records: Iterable[Record], overlay: Overlay, rng: random.Rando
         ):
             yield heapq.heappop(held)[2]
         if record.is_tick:
+            # Only "late" records may break a tick's promise; an out-of-order one still due after a tick
+            # whose promise would cover it (e.g. a closing tick past the end) goes out just before it.
+            bound = record.at - lateness
+            if any(r.label != LATE and r.at < bound for _, _, r in held):
+                early = sorted(item for item in held if item[2].label != LATE and item[2].at < bound)
+                held[:] = [item for item in held if item[2].label == LATE or item[2].at >= bound]
+                heapq.heapify(held)
+                for _, _, due in early:
+                    yield dataclasses.replace(due, emit_at=record.emit_at)
             yield record
             continue
         roll = rng.random()

@@ -6,15 +6,16 @@ sends each :class:`~producers.record.Record` to ``prefix + record.topic``: keyed
 (the default murmur2 partitioner places them, as every Kafka client would), clock ticks to their explicit
 partition without a key.
 
-Back-pressure: at most about ``max_in_flight`` records may be sent but not yet acknowledged; past that,
-:meth:`send` waits for acknowledgements, so a slow broker slows the sender instead of growing memory.
-``max_block_ms`` bounds any wait inside the client.
+Acknowledgements and back-pressure: every send's future waits in a FIFO; the sender settles the finished
+ones from the front every few hundred records (counting acknowledgements and errors, writing the ledger),
+and when ``max_in_flight`` records are still unsettled it blocks on the oldest. So a slow broker slows the
+sender instead of growing memory, and ``max_block_ms`` bounds any wait inside the client.
 
-Throughput: kafka-python spends most of its time per record in Python, so the hot path avoids per-record
-locks of its own (the in-flight bound is checked every few hundred records, not with a semaphore), caches
-encoded keys and topic names, and memoises the default partitioner (murmur2 in pure Python, same result).
-The ``crc32c`` package gives kafka-python native record checksums, and ``lz4`` a cheap codec; gzip stays
-the fallback where lz4 is not installed.
+Throughput: kafka-python spends most of its time per record in Python, so the hot path adds little of its
+own: no per-record callbacks or locks (registering two callbacks per future cost about a third of the
+throughput), cached encoded keys and topic names, and a memoised default partitioner (murmur2 in pure
+Python, same placement). The ``crc32c`` package gives kafka-python native record checksums, and ``lz4`` a
+cheap codec; gzip stays the fallback where lz4 is not installed.
 
 Before anything is sent, the broker is probed (``check_kafka``: one line within seconds if it does not
 answer) and the intake topics are created if missing, or checked for the contract's partition counts.
@@ -27,13 +28,17 @@ Usage::
 
 from __future__ import annotations
 
-import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Final
+
+from kafka import KafkaProducer, codec
+from kafka.errors import KafkaError
+from kafka.partitioner.default import DefaultPartitioner
 
 from gridflow.errors import ConfigError
 from gridflow.services.probe import check_kafka
@@ -45,14 +50,12 @@ from producers.record import Record
 from schemas.topics import topics
 
 COMPRESSIONS: Final = ("gzip", "lz4", "zstd", "snappy", "none")
-# How often (in records) send() compares the unacknowledged count with the bound.
-_CHECK_EVERY: Final = 256
+# How often (in records) send() settles finished futures and checks the in-flight bound.
+_SETTLE_EVERY: Final = 256
 
 
 def compression_available(name: str) -> bool:
     """Whether kafka-python can use this codec here (lz4, zstd and snappy need optional libraries)."""
-    from kafka import codec
-
     checks: dict[str, Callable[[], bool]] = {
         "gzip": codec.has_gzip,
         "lz4": codec.has_lz4,
@@ -70,7 +73,6 @@ def default_compression() -> str:
 
 def _memo_partitioner() -> Any:
     """kafka-python's DefaultPartitioner, memoised per (topic, key, partition count): same placement."""
-    from kafka.partitioner.default import DefaultPartitioner
 
     class MemoPartitioner(DefaultPartitioner):  # type: ignore[misc]
         def __init__(self) -> None:
@@ -107,7 +109,7 @@ class PublishStats:
     acked: int = 0
     errors: int = 0
     ticks_sent: int = 0
-    waits: int = 0  # times send() waited for acknowledgements (back-pressure engaged)
+    waits: int = 0  # records send() waited for before sending more (back-pressure engaged)
     first_error: str | None = None
     sim_at: datetime | None = None
     started: float = field(default_factory=time.perf_counter)
@@ -162,8 +164,6 @@ class Publisher:
         self.topics = topics(topic_prefix)
         if create_topics:
             ensure_topics(servers, self.topics.intake, options)
-        from kafka import KafkaProducer
-
         self._producer = KafkaProducer(
             bootstrap_servers=servers,
             client_id=client_id,
@@ -182,8 +182,8 @@ class Publisher:
         self.ledger = ledger
         self.stats = PublishStats()
         self.max_in_flight = max_in_flight
-        self._acks = threading.Condition()
-        self._waiting = False
+        self.max_block_s = max_block_ms / 1000
+        self._pending: deque[tuple[Any, Record]] = deque()
         self._names: dict[str, str] = {}
         self._keys: dict[str, bytes] = {}
         self._send = self._producer.send
@@ -196,10 +196,8 @@ class Publisher:
         return cls(kafka.servers, options=kafka.client_options(), **kwargs)
 
     def send(self, record: Record) -> None:
-        """Send one record; waits while about ``max_in_flight`` records await acknowledgement."""
+        """Send one record; blocks while ``max_in_flight`` records await acknowledgement."""
         stats = self.stats
-        if stats.sent % _CHECK_EVERY == 0 and stats.in_flight >= self.max_in_flight:
-            self._wait_for_acks()
         key = record.key
         if key is None:
             key_bytes = None
@@ -212,39 +210,51 @@ class Publisher:
         if topic is None:
             topic = self._names[record.topic] = self.prefix + record.topic
         future = self._send(topic, value=record.value, key=key_bytes, partition=record.partition)
+        pending = self._pending
+        pending.append((future, record))
         stats.sent += 1
         stats.sim_at = record.emit_at
-        future.add_both(self._on_done, record)
+        if stats.sent % _SETTLE_EVERY == 0:
+            self.settle()
+            while len(pending) >= self.max_in_flight:
+                stats.waits += 1
+                self._settle_one(*pending.popleft(), block=True)
 
-    def _wait_for_acks(self) -> None:
-        # Wait until half the bound is acknowledged, so the check does not fire on every next record.
-        self.stats.waits += 1
-        low = self.max_in_flight // 2
-        with self._acks:
-            self._waiting = True
-            try:
-                while self.stats.in_flight > low:
-                    self._acks.wait(0.05)
-            finally:
-                self._waiting = False
-
-    def _on_done(self, record: Record, outcome: Any) -> None:
-        # Runs in the producer's I/O thread: an acknowledgement (RecordMetadata) or an exception.
-        stats = self.stats
-        if isinstance(outcome, BaseException):
-            stats.errors += 1
-            if stats.first_error is None:
-                stats.first_error = f"{type(outcome).__name__}: {outcome}"
-        else:
+    def settle(self) -> None:
+        """Account for every finished send at the front of the queue (acks, errors, ledger lines)."""
+        pending, stats, ledger = self._pending, self.stats, self.ledger
+        while pending and pending[0][0].is_done:
+            future, record = pending.popleft()
+            if future.exception is not None:
+                self._failed(future.exception)
+                continue
             stats.acked += 1
-            if self.ledger is not None and record.key is not None:
-                self.ledger.acknowledged(record, outcome.topic, outcome.partition, outcome.offset)
-        if self._waiting and stats.in_flight <= self.max_in_flight // 2:
-            with self._acks:
-                self._acks.notify_all()
+            if ledger is not None and record.key is not None:
+                metadata = future.value
+                ledger.acknowledged(record, metadata.topic, metadata.partition, metadata.offset)
+
+    def _settle_one(self, future: Any, record: Record, block: bool = False) -> None:
+        try:
+            metadata = future.get(self.max_block_s) if block else future.value
+            if future.exception is not None:
+                raise future.exception
+        except (KafkaError, OSError) as exc:
+            self._failed(exc)
+            return
+        self.stats.acked += 1
+        if self.ledger is not None and record.key is not None:
+            self.ledger.acknowledged(record, metadata.topic, metadata.partition, metadata.offset)
+
+    def _failed(self, error: BaseException) -> None:
+        self.stats.errors += 1
+        if self.stats.first_error is None:
+            self.stats.first_error = f"{type(error).__name__}: {error}"
 
     def flush(self, timeout_s: float | None = None) -> None:
+        """Send everything buffered and settle every outstanding record."""
         self._producer.flush(timeout=timeout_s)
+        while self._pending:
+            self._settle_one(*self._pending.popleft(), block=True)
 
     def close(self, timeout_s: float = 30.0) -> None:
         """Flush what is pending, close the client and the ledger."""
@@ -252,7 +262,7 @@ class Publisher:
             return
         self._closed = True
         try:
-            self._producer.flush(timeout=timeout_s)
+            self.flush(timeout_s)
         finally:
             self._producer.close(timeout=timeout_s)
             self.stats.finished = time.perf_counter()
@@ -287,6 +297,7 @@ def publish(
             wait(record.emit_at)
         send(record)
         if on_progress is not None and clock() >= next_report:
+            publisher.settle()
             on_progress(stats)
             next_report = clock() + progress_interval_s
     publisher.flush()

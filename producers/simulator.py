@@ -133,7 +133,8 @@ class Simulator:
         self.summary = Summary()
         stream = self._merged()
         if self.overlay is not None:
-            stream = apply_overlay(stream, self.overlay, self._rng("overlay"))
+            lateness = self._policy.allowed_lateness
+            stream = apply_overlay(stream, self.overlay, self._rng("overlay"), lateness)
         for record in stream:
             self.summary.add(record)
             yield record
