@@ -8,9 +8,13 @@ latest event or tick time minus 5 min.
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 from collections.abc import Iterable
 from datetime import timedelta
+from pathlib import Path
 from typing import TypeVar
 from uuid import UUID
 
@@ -719,6 +723,34 @@ def test_clock_ticks_change_when_decisions_are_emitted_not_what_they_are(
     _, sparse = run_all([*events, end])
     _, dense = run_all([*with_ticks(events, every, ahead=ahead), end])
     assert decisions(sparse) == decisions(dense)
+
+
+_DIGEST_SCRIPT = """
+import hashlib, sys
+sys.path.insert(0, sys.argv[1])
+from test_escalation import at, run_all, scenario, tick, with_ticks
+_, outputs = run_all([*with_ticks(scenario(seed=3, count=150), 4, ahead=True), tick(at(days=10))])
+digest = hashlib.sha256()
+for o in outputs:
+    digest.update(o.model_dump_json().encode() if hasattr(o, "model_dump_json") else repr(o).encode())
+print(digest.hexdigest())
+"""
+
+
+def test_outputs_do_not_depend_on_the_hash_seed() -> None:
+    # str hashes are randomised per process; no decision may follow hash order (streams.pmap).
+    here = str(Path(__file__).resolve().parent)
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", _DIGEST_SCRIPT, here],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(digests) == 1
 
 
 def test_outputs_are_valid_messages() -> None:
