@@ -13,6 +13,17 @@ import typer
 from gridflow.errors import GridflowError
 from producers.cli import register
 
+# typer >= 0.20 vendors its own click: its usage errors are not click's classes, so catch both kinds.
+_USAGE_ERRORS: tuple[type[Exception], ...] = (click.exceptions.UsageError,)
+_EXITS: tuple[type[Exception], ...] = (click.exceptions.Exit, typer.Exit)
+_ABORTS: tuple[type[BaseException], ...] = (click.exceptions.Abort, typer.Abort)
+try:
+    from typer._click.exceptions import UsageError as _VendoredUsageError
+
+    _USAGE_ERRORS += (_VendoredUsageError,)
+except ImportError:  # an older typer on the real click
+    pass
+
 app = typer.Typer(
     name="producers",
     help="gridflow producers: simulate Bayannur or replay a recording into Kafka.",
@@ -27,14 +38,14 @@ def main(argv: list[str] | None = None) -> None:
     """Run the commands; a bad argument or any GridflowError becomes one line on stderr and exit 2."""
     try:
         app(args=argv, prog_name="python -m producers", standalone_mode=False)
-    except click.exceptions.Abort:
+    except _ABORTS:
         typer.echo("producers: aborted", err=True)
         sys.exit(130)
-    except click.exceptions.UsageError as exc:
-        typer.echo(f"producers: {exc.format_message()}", err=True)
+    except _USAGE_ERRORS as exc:
+        typer.echo(f"producers: {exc.format_message()}", err=True)  # type: ignore[attr-defined]
         sys.exit(2)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+    except _EXITS as exc:
+        sys.exit(exc.exit_code)  # type: ignore[attr-defined]
     except GridflowError as exc:
         typer.echo(f"producers: {exc}", err=True)
         sys.exit(2)
