@@ -12,8 +12,10 @@ TabSeparated through one ``clickhouse-client --query "INSERT … FORMAT TabSepar
 gets fresh ids so nothing is deduplicated. Columns printed per table:
 
 - builder: messages → native columns (rows/s);
-- encode: the driver's share, rows per CPU-second of this process (robust to other load on the box);
-- driver, client: rows/s (wall clock) of the two insert paths, and their ratio;
+- driver, client, ratio: rows/s (wall clock) of the two insert paths, and driver ÷ client;
+- driver, client r/cpu-s, cpu ratio: rows per CPU-second spent by this process, clickhouse-client and the
+  server together (read from /proc, server found with ``ss``), and client CPU ÷ driver CPU. On a shared box
+  other load stretches wall time but not CPU time, so these compare the paths fairly there;
 - objects: one block in "Python object" form (datetime objects, enum names), the form DESIGN.md §6
   measured at 35k rows/s;
 - chdb: the embedded path with ``--chdb DIR``.
@@ -29,6 +31,8 @@ import datetime as dt
 import hashlib
 import os
 import random
+import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -37,6 +41,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from schemas import geography, taxonomy
@@ -304,14 +309,72 @@ def write_tsv(blocks: list[Columns], path: str) -> None:
                 out.write("\n")
 
 
-def time_native(writer: Writer, table: str, blocks: list[Columns]) -> float:
-    started = time.perf_counter()
-    for block in blocks:
-        writer.insert_block(table, block)
-    return time.perf_counter() - started
+@dataclass(frozen=True)
+class Cost:
+    """What one run cost: wall seconds and CPU seconds of this process, its children and the server."""
+
+    wall: float
+    cpu: float  # this process + child processes (clickhouse-client) + the server process, when known
+
+    def better(self, other: Cost | None) -> Cost:
+        if other is None:
+            return self
+        return Cost(min(self.wall, other.wall), min(self.cpu, other.cpu))
 
 
-def time_client(url: NativeUrl, database: str, table: str, columns: Sequence[str], tsv_path: str) -> float:
+class Meter:
+    """Measures a block of work; the server's CPU is read from /proc when its pid is known."""
+
+    def __init__(self, server_pid: int | None) -> None:
+        self.server_pid = server_pid
+
+    def __enter__(self) -> Meter:
+        self._wall = time.perf_counter()
+        self._cpu = self._cpu_now()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cost = Cost(time.perf_counter() - self._wall, self._cpu_now() - self._cpu)
+
+    def _cpu_now(self) -> float:
+        own = time.process_time()
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (
+            own
+            + children.ru_utime
+            + children.ru_stime
+            + (server_cpu(self.server_pid) if self.server_pid else 0.0)
+        )
+
+
+def server_cpu(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (fields 14 and 15 of /proc/pid/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def find_server_pid(url: NativeUrl) -> int | None:
+    """The pid listening on the server's port, for a server on this machine (via ``ss``)."""
+    ss = shutil.which("ss")
+    if url.host not in ("127.0.0.1", "localhost", "::1") or ss is None:
+        return None
+    listing = subprocess.run(
+        [ss, "-ltnpH", f"sport = :{url.port}"], capture_output=True, text=True, check=False
+    )
+    found = re.search(r"pid=(\d+)", listing.stdout)
+    return int(found.group(1)) if found else None
+
+
+def time_native(meter: Meter, writer: Writer, table: str, blocks: list[Columns]) -> Cost:
+    with meter:
+        for block in blocks:
+            writer.insert_block(table, block)
+    return meter.cost
+
+
+def time_client(
+    meter: Meter, url: NativeUrl, database: str, table: str, columns: Sequence[str], tsv_path: str
+) -> Cost:
     client = shutil.which("clickhouse-client")
     if client is None:
         raise SystemExit("clickhouse-client is not on PATH")
@@ -328,24 +391,25 @@ def time_client(url: NativeUrl, database: str, table: str, columns: Sequence[str
     ]
     if url.password:
         command += ["--password", url.password]
-    started = time.perf_counter()
-    with open(tsv_path, "rb") as stdin:
+    with meter, open(tsv_path, "rb") as stdin:
         subprocess.run(command, stdin=stdin, check=True)
-    return time.perf_counter() - started
+    return meter.cost
 
 
 HEADER = [
     "table",
     "cols",
     "builder r/s",
-    "encode r/cpu-s",
     "driver r/s",
     "client r/s",
-    "driver/client",
+    "ratio",
+    "driver r/cpu-s",
+    "client r/cpu-s",
+    "cpu ratio",
     "objects r/s",
     "chdb r/s",
 ]
-WIDTHS = [14, 5, 13, 16, 13, 13, 15, 13, 11]
+WIDTHS = [14, 5, 13, 12, 12, 7, 16, 16, 11, 13, 11]
 
 
 def row_text(cells: Sequence[str]) -> str:
@@ -381,9 +445,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     database = f"gfbench_{uuid.uuid4().hex[:8]}"
     world = World.create()
     writer = connect(with_database(args.url, database))
+    server_pid = find_server_pid(parsed)
+    meter = Meter(server_pid)
     print(
         f"ClickHouse {writer.dialect.version_text} at {writer.url}; {batches} x {args.batch} rows per table "
-        f"and path, best of {args.repeat}"
+        f"and path, best of {args.repeat}; server pid {server_pid or 'unknown (no CPU columns)'}"
     )
     print(row_text(HEADER))
     results: list[tuple[str, float]] = []
@@ -394,35 +460,38 @@ def main(argv: Sequence[str] | None = None) -> int:
                 messages = MAKERS[table](world, args.batch)
                 base, builder_rate = build_block(messages, table)
                 rows = batches * args.batch
-                native_s = client_s = objects_s = encode_cpu_s = float("inf")
+                native: Cost | None = None
+                client: Cost | None = None
+                objects: Cost | None = None
                 chdb_rate: float | None = None
                 # Best of --repeat interleaved runs per path: other load on a shared box only slows runs.
                 for _ in range(args.repeat):
                     builder_rate = max(builder_rate, build_block(messages, table)[1])
                     blocks = [with_fresh_ids(base, table, world.rng) for _ in range(batches)]
-                    cpu_before = time.process_time()
-                    native_s = min(native_s, time_native(writer, table, blocks))
-                    # CPU seconds of this process only: the driver's encoding, whatever else runs on the box.
-                    encode_cpu_s = min(encode_cpu_s, time.process_time() - cpu_before)
+                    native = time_native(meter, writer, table, blocks).better(native)
                     tsv = os.path.join(scratch, f"{table}.tsv")
                     write_tsv([with_fresh_ids(base, table, world.rng) for _ in range(batches)], tsv)
-                    client_s = min(client_s, time_client(parsed, database, table, list(COLUMNS[table]), tsv))
-                    objects = python_object_form(with_fresh_ids(base, table, world.rng))
-                    objects_s = min(objects_s, time_native(writer, table, [objects]))
+                    columns = list(COLUMNS[table])
+                    client = time_client(meter, parsed, database, table, columns, tsv).better(client)
+                    one = [python_object_form(with_fresh_ids(base, table, world.rng))]
+                    objects = time_native(meter, writer, table, one).better(objects)
                     if args.chdb:
                         rate = time_chdb(args.chdb, table, blocks)
                         chdb_rate = rate if chdb_rate is None else max(chdb_rate, rate)
-                native_rate, client_rate, encode_rate = rows / native_s, rows / client_s, rows / encode_cpu_s
+                assert native is not None and client is not None and objects is not None
+                native_rate, client_rate = rows / native.wall, rows / client.wall
                 results.append((table, native_rate))
                 cells = [
                     table,
                     str(len(COLUMNS[table])),
                     f"{builder_rate:,.0f}",
-                    f"{encode_rate:,.0f}",
                     f"{native_rate:,.0f}",
                     f"{client_rate:,.0f}",
                     f"{native_rate / client_rate:.2f}",
-                    f"{args.batch / objects_s:,.0f}",
+                    f"{rows / native.cpu:,.0f}" if server_pid else "-",
+                    f"{rows / client.cpu:,.0f}" if server_pid else "-",
+                    f"{client.cpu / native.cpu:.2f}" if server_pid else "-",
+                    f"{args.batch / objects.wall:,.0f}",
                     "" if chdb_rate is None else f"{chdb_rate:,.0f}",
                 ]
                 print(row_text(cells))
