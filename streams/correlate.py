@@ -8,6 +8,7 @@ clock ticks arrive.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -31,6 +32,7 @@ __all__ = [
     "add_evidence",
     "add_opening",
     "drop_incident",
+    "evidence_near",
     "grid_expiry",
     "mark_signalled",
     "openings_within",
@@ -119,12 +121,27 @@ def set_alarm(index: GridIndex, alert_type: AlertType, incident_id: UUID, at: da
 
 
 def add_evidence(index: GridIndex, mark: EvidenceMark, watermark: datetime, h: Horizons) -> GridIndex:
-    """Remember a report or alarm for correlation, dropping entries no event can match any more."""
+    """Remember a report or alarm for correlation (sorted by time); drop marks no event can match."""
     horizon = watermark - h.margin - h.evidence
     kept = index.evidence
-    if kept and kept[0].at <= horizon:  # marks arrive roughly in time order: prune only when the first is old
-        kept = tuple(e for e in kept if e.at > horizon)
-    return GridIndex(index.alarms, (*kept, mark), index.openings, index.sweep_at)
+    if kept and kept[0].at <= horizon:
+        kept = kept[bisect_right(kept, horizon, key=_at) :]
+    if not kept or kept[-1].at <= mark.at:
+        evidence = (*kept, mark)
+    else:  # a late mark: insert in time order
+        i = bisect_right(kept, mark.at, key=_at)
+        evidence = (*kept[:i], mark, *kept[i:])
+    return GridIndex(index.alarms, evidence, index.openings, index.sweep_at)
+
+
+def evidence_near(index: GridIndex, at: datetime, window: timedelta) -> tuple[EvidenceMark, ...]:
+    """The marks with ``at - window <= mark.at <= at + window`` (binary search on the sorted marks)."""
+    marks = index.evidence
+    return marks[bisect_left(marks, at - window, key=_at) : bisect_right(marks, at + window, key=_at)]
+
+
+def _at(mark: EvidenceMark) -> datetime:
+    return mark.at
 
 
 def prune_grid(index: GridIndex, watermark: datetime, h: Horizons) -> GridIndex:

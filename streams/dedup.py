@@ -75,9 +75,12 @@ class SeenSet:
         """Drop generations whose every event is at least one span behind the watermark."""
         # Every event of generation g is earlier than (g + 1) * span, so once that is at most the watermark
         # minus one span, each of them is one the step now refuses as late.
+        gens = self.generations
         cutoff = int(watermark.timestamp()) - self.span
-        kept = tuple(item for item in self.generations if (item[0] + 1) * self.span > cutoff)
-        return self if len(kept) == len(self.generations) else SeenSet(self.span, kept)
+        if not gens or (gens[0][0] + 1) * self.span > cutoff:
+            return self  # the oldest generation still counts, and so do the later ones
+        kept = tuple(item for item in gens if (item[0] + 1) * self.span > cutoff)
+        return SeenSet(self.span, kept)
 
     def diff(self, older: SeenSet) -> tuple[list[UUID], list[UUID]]:
         """Ids added and ids dropped since ``older``."""

@@ -68,6 +68,7 @@ from streams.correlate import (
     Horizons,
     add_evidence,
     add_opening,
+    evidence_near,
     mark_signalled,
     openings_within,
     set_alarm,
@@ -374,8 +375,8 @@ class _Step(Working):
                     if st is not None and st.active:
                         found[st.incident.incident_id] = (st, rb.MERGE_ALARMS)
         other = Source.CAMERA if evidence.source is Source.REPORT else Source.REPORT
-        for mark in grid.evidence:
-            if mark.source is not other or abs(happened - mark.at) > self.policy.report_alarm_window:
+        for mark in evidence_near(grid, happened, self.policy.report_alarm_window):
+            if mark.source is not other:
                 continue
             report_cat, alarm_cat = (
                 (evidence.category, mark.category)

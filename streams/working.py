@@ -81,8 +81,13 @@ class StreamSettings:
 
 def merge_reasons(reasons: tuple[str, ...], rule_ids: tuple[str, ...]) -> tuple[str, ...]:
     """``reasons`` extended by the rule ids not yet in it, in order (bounded by the contract)."""
-    new = tuple(r for r in dict.fromkeys(rule_ids) if r not in reasons)
-    return (reasons + new)[:MAX_REASONS] if new else reasons
+    have = set(reasons)
+    new: list[str] = []
+    for rule_id in rule_ids:
+        if rule_id not in have:
+            have.add(rule_id)
+            new.append(rule_id)
+    return (*reasons, *new)[:MAX_REASONS] if new else reasons
 
 
 class Working:
@@ -117,7 +122,7 @@ class Working:
         self.townships = state.townships
         self.pending = state.pending
         self.seen = state.seen
-        span = SeenSet.empty(settings.dedup_window).span
+        span = int(settings.dedup_window.total_seconds())  # streams.dedup: whole seconds per generation
         if self.seen.span != span:
             if len(self.seen):
                 raise ValueError("the state was built with another dedup window")
