@@ -419,3 +419,38 @@ def test_records_are_immutable() -> None:
     with pytest.raises(AttributeError):
         record.key = "x"  # type: ignore[misc]
     assert isinstance(record, Record)
+
+
+def test_overlay_never_holds_an_out_of_order_record_past_a_tick_that_covers_it() -> None:
+    import random
+
+    from producers.overlay import apply_overlay
+    from producers.scenario import Overlay
+
+    start = datetime(2025, 6, 17, 12, 0, tzinfo=SHANGHAI)
+    lateness = policy().allowed_lateness
+
+    def record(kind: str, at: datetime, emit_at: datetime) -> Record:
+        return Record(
+            "intake.grid_reports",
+            None if kind == "clock_tick" else "150802001",
+            None,
+            at,
+            emit_at,
+            kind,
+            None,
+            b"{}",
+        )  # type: ignore[arg-type]
+
+    event = record("grid_report", start, start)
+    # A closing tick: sent at the end of the period, promising everything up to its `at` minus the lateness.
+    closing = record("clock_tick", start + lateness + timedelta(seconds=30), start + timedelta(seconds=5))
+    for label, share in ((OUT_OF_ORDER, {"out_of_order": 1.0}), (LATE, {"late": 1.0})):
+        out = list(apply_overlay([event, closing], Overlay(name="t", **share), random.Random(1), lateness))
+        assert [r.kind for r in out] == (
+            ["grid_report", "clock_tick"] if label == OUT_OF_ORDER else ["clock_tick", "grid_report"]
+        )
+        moved = next(r for r in out if r.kind == "grid_report")
+        assert moved.label == label
+        if label == OUT_OF_ORDER:
+            assert moved.emit_at == closing.emit_at  # released with the tick, still inside the lateness
