@@ -425,12 +425,13 @@ def test_overlay_never_holds_an_out_of_order_record_past_a_tick_that_covers_it()
     import random
 
     from producers.overlay import apply_overlay
+    from producers.record import Kind
     from producers.scenario import Overlay
 
     start = datetime(2025, 6, 17, 12, 0, tzinfo=SHANGHAI)
     lateness = policy().allowed_lateness
 
-    def record(kind: str, at: datetime, emit_at: datetime) -> Record:
+    def record(kind: Kind, at: datetime, emit_at: datetime) -> Record:
         return Record(
             "intake.grid_reports",
             None if kind == "clock_tick" else "150802001",
@@ -440,7 +441,7 @@ def test_overlay_never_holds_an_out_of_order_record_past_a_tick_that_covers_it()
             kind,
             None,
             b"{}",
-        )  # type: ignore[arg-type]
+        )
 
     event = record("grid_report", start, start)
     # A closing tick: sent at the end of the period, promising everything up to its `at` minus the lateness.
