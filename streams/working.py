@@ -61,16 +61,18 @@ class StreamSettings:
     """Operational bounds of the stream state (not governance policy, so not in policy.toml).
 
     ``dedup_window``: how long an event id is remembered; events older than the watermark minus this are
-    dead-lettered as late. ``finished_retention``: how long resolved, closed, false-alarm and merged
-    incidents stay (a reopen or late verify can still find them). ``idle_eviction``: an unfinished incident
-    untouched this long is dropped (it is overdue at city level long before). ``alias_retention``: how long
-    a merged incident's id still leads to its survivor.
+    dead-lettered as late (it must cover a crash's redelivery: the event time one commit interval spans at
+    replay speed). ``finished_retention``: how long resolved, closed, false-alarm and merged incidents stay,
+    so a reopen (回访 follow-ups come within a day) or a late verify still finds them; later feedback is
+    dead-lettered as unknown_incident. It is the main memory knob: a day of city load is ~50 MB of state.
+    ``idle_eviction``: an unfinished incident untouched this long is dropped (it is overdue at city level
+    long before). ``alias_retention``: how long a merged incident's id still leads to its survivor.
     """
 
     dedup_window: timedelta = timedelta(hours=6)
-    finished_retention: timedelta = timedelta(days=7)
+    finished_retention: timedelta = timedelta(days=3)
     idle_eviction: timedelta = timedelta(days=60)
-    alias_retention: timedelta = timedelta(days=7)
+    alias_retention: timedelta = timedelta(days=3)
 
     def __post_init__(self) -> None:
         # The dedup generations are whole seconds (streams.dedup); a fractional window would let an
