@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gridflow.errors import ConfigError, GridflowError
+from gridflow.errors import ConfigError
 from producers.scenario import overlay, overlay_names, parse_duration, parse_start, scenario, scenario_names
 
 # The gridflow CLI imports this module for every command, so the heavy modules load only when used.
@@ -33,10 +33,6 @@ if TYPE_CHECKING:
     from producers.publisher import Publisher, PublishStats
     from producers.record import Record, Summary
     from producers.recording import RecordingWriter
-
-
-class PublishError(GridflowError):
-    """Some records were not acknowledged by the broker."""
 
 
 def _non_negative(name: str, value: float | None, meaning: str) -> None:
@@ -119,6 +115,8 @@ def _report(stats: PublishStats, publisher: Publisher) -> None:
     if publisher.ledger is not None:
         typer.echo(f"  ledger {publisher.ledger.path}: {publisher.ledger.count:,} acknowledged events")
     if stats.errors or stats.acked != stats.sent:
+        from producers.publisher import PublishError
+
         raise PublishError(
             f"{stats.sent - stats.acked:,} of {stats.sent:,} records not acknowledged "
             f"(first error: {stats.first_error or 'none reported'})"

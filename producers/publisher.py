@@ -40,7 +40,7 @@ from kafka import KafkaProducer, codec
 from kafka.errors import KafkaError
 from kafka.partitioner.default import DefaultPartitioner
 
-from gridflow.errors import ConfigError
+from gridflow.errors import ConfigError, GridflowError
 from gridflow.services.probe import check_kafka
 from gridflow.settings import KafkaSettings
 from gridflow.topics_admin import ensure_topics
@@ -71,39 +71,44 @@ def default_compression() -> str:
     return "lz4" if compression_available("lz4") else "gzip"
 
 
-def _memo_partitioner() -> Any:
-    """kafka-python's DefaultPartitioner, memoised per (topic, key, partition count): same placement."""
+class MemoPartitioner(DefaultPartitioner):  # type: ignore[misc]
+    """kafka-python's DefaultPartitioner, memoised per (topic, key, partition count): the same placement.
 
-    class MemoPartitioner(DefaultPartitioner):  # type: ignore[misc]
-        def __init__(self) -> None:
-            self._memo: dict[tuple[str, bytes, int], int] = {}
+    The default one sorts the partition list and runs murmur2 in pure Python for every record; a day holds
+    only ~60 township keys, so remembering the answer removes that cost without changing where keys go.
+    """
 
-        def partition(
-            self,
-            topic: str,
-            key: object,
-            serialized_key: bytes | None,
-            value: object,
-            serialized_value: object,
-            cluster: Any,
-        ) -> int:
-            if serialized_key is None:
-                return int(super().partition(topic, key, serialized_key, value, serialized_value, cluster))
-            known = cluster.partitions_for_topic(topic)
-            memo_key = (topic, serialized_key, len(known) if known else 0)
-            placed = self._memo.get(memo_key)
-            if placed is None:
-                placed = self._memo[memo_key] = int(
-                    super().partition(topic, key, serialized_key, value, serialized_value, cluster)
-                )
-            return placed
+    def __init__(self) -> None:
+        self._memo: dict[tuple[str, bytes, int], int] = {}
 
-    return MemoPartitioner()
+    def partition(
+        self,
+        topic: str,
+        key: object,
+        serialized_key: bytes | None,
+        value: object,
+        serialized_value: object,
+        cluster: Any,
+    ) -> int:
+        if serialized_key is None:
+            return int(super().partition(topic, key, serialized_key, value, serialized_value, cluster))
+        known = cluster.partitions_for_topic(topic)
+        memo_key = (topic, serialized_key, len(known) if known else 0)
+        placed = self._memo.get(memo_key)
+        if placed is None:
+            placed = self._memo[memo_key] = int(
+                super().partition(topic, key, serialized_key, value, serialized_value, cluster)
+            )
+        return placed
+
+
+class PublishError(GridflowError):
+    """Kafka refused or failed to take records (the message names the topic and the cause)."""
 
 
 @dataclass(slots=True)
 class PublishStats:
-    """Running counts of one publishing run (updated from two threads; read them for display only)."""
+    """Running counts of one publishing run (updated by the sending thread as it settles acknowledgements)."""
 
     sent: int = 0
     acked: int = 0
@@ -173,7 +178,7 @@ class Publisher:
             linger_ms=linger_ms,
             batch_size=batch_size,
             max_block_ms=max_block_ms,
-            partitioner=_memo_partitioner(),
+            partitioner=MemoPartitioner(),
             # A topic that is not there is a configuration error, not something to create with defaults.
             allow_auto_create_topics=False,
             **options,
@@ -209,7 +214,11 @@ class Publisher:
         topic = self._names.get(record.topic)
         if topic is None:
             topic = self._names[record.topic] = self.prefix + record.topic
-        future = self._send(topic, value=record.value, key=key_bytes, partition=record.partition)
+        try:
+            future = self._send(topic, value=record.value, key=key_bytes, partition=record.partition)
+        except KafkaError as exc:
+            # e.g. no metadata or buffer space within max_block_ms: one line, not a client traceback.
+            raise PublishError(f"sending to {topic} failed: {type(exc).__name__}: {exc}") from None
         pending = self._pending
         pending.append((future, record))
         stats.sent += 1
