@@ -1,8 +1,11 @@
 """The ClickHouse server backend: clickhouse-driver over the native TCP protocol.
 
-Inserts are column-wise (``client.execute("INSERT INTO t (cols) VALUES", columns, columnar=True)``), which
-is the fastest path clickhouse-driver has: with values already in native form (epoch ints for ``DateTime``,
-int codes for ``Enum8``) the driver only packs them. See ``bench/bench_insert.py`` for the measured rates.
+Inserts are column-wise (``client.execute("INSERT INTO t (cols) VALUES", columns, columnar=True)``), the
+fastest path clickhouse-driver has. Values arrive in native form (epoch ints for ``DateTime``, int codes for
+``Enum8``), which spares the driver its per-value datetime conversion; ``UUID``, ``Enum8`` and ``Nullable``
+columns still cost clickhouse-driver a Python loop per value, and that encoding is most of this path's CPU
+(``bench/bench_insert.py`` measures it against clickhouse-client). A writer is not thread-safe: give each
+thread its own.
 
 Errors are translated at this boundary: a lost or refused connection and transient server states become
 :class:`~sinks.errors.ClickHouseUnavailable` (retry, keep the Kafka offsets); anything else the server
