@@ -13,6 +13,7 @@ import typer
 
 from gridflow.errors import GridflowError
 from producers.cli import register as register_producers
+from streams.cli import register as register_streams
 
 app = typer.Typer(
     name="gridflow",
@@ -24,6 +25,7 @@ app = typer.Typer(
 services_app = typer.Typer(help="Start, stop and inspect the local Kafka broker and clickhouse-server.")
 app.add_typer(services_app, name="services")
 register_producers(app)
+register_streams(app)
 
 
 def _print(lines: list[str]) -> None:
@@ -63,7 +65,7 @@ def services_fetch() -> None:
     _print(Services().fetch())
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, app: typer.Typer = app) -> None:
     """Console-script entry point: run the CLI, turning known errors into one line and exit 2."""
     try:
         app(args=argv, standalone_mode=False)

@@ -6,6 +6,10 @@ key. A tick's ``at`` is the simulated time reached: no later message on the part
 time than ``at`` minus the policy's allowed lateness (unless an overlay deliberately made it late). That is
 what lets the streams fire SLA timers at the same logical moments whatever the replay speed.
 
+The very last ticks close the period: their ``at`` is the end plus the allowed lateness, a promise that
+holds because nothing follows at all. They let the streams release and decide the period's last minutes
+instead of holding them for ticks that will never come.
+
 ``tick_times`` and ``tick_records`` are pure; the simulator merges the records into its time-ordered stream,
 so a recording holds its ticks and a replay re-sends them unchanged.
 """
@@ -19,6 +23,7 @@ from producers.record import Record
 from schemas.decode import encode
 from schemas.enums import MessageStatus
 from schemas.messages import ClockTick
+from schemas.policy import policy
 from schemas.topics import TopicSpec
 
 
@@ -37,7 +42,9 @@ def tick_records(
     source: str, intake: Sequence[TopicSpec], start: datetime, end: datetime, interval: timedelta
 ) -> Iterator[Record]:
     """The tick records, in time order; ``intake`` gives the base topic names and their partitions."""
-    for seq, at in enumerate(tick_times(start, end, interval)):
+    closing = end + policy().allowed_lateness
+    times = [(at, at) for at in tick_times(start, end, interval)] + [(closing, end)]
+    for seq, (at, emit_at) in enumerate(times):
         for spec in intake:
             for partition in range(spec.partitions):
                 tick = ClockTick(
@@ -48,7 +55,7 @@ def tick_records(
                     key=None,
                     partition=partition,
                     at=at,
-                    emit_at=at,
+                    emit_at=emit_at,
                     kind="clock_tick",
                     event_id=None,
                     value=encode(tick),

@@ -92,6 +92,15 @@ class Sequencer:
         heapq.heappush(self.held, held)
         return Release(frontier=self.released_to)
 
+    def hold(self, topic: str, offset: int, message: Intake) -> None:
+        """Put back a message that was held when a checkpoint was taken (no lateness check: it passed one)."""
+        heapq.heappush(
+            self.held,
+            Held(
+                event_time(message), _KIND_RANK[message.kind], str(message.event_id), topic, offset, message
+            ),
+        )
+
     def _drain(self) -> Release:
         frontier = self.frontier()
         if frontier is None or (self.released_to is not None and frontier <= self.released_to):

@@ -171,12 +171,14 @@ def test_clock_ticks_cover_every_intake_partition_each_interval_and_the_end() ->
     ticks = [r for r in sim if r.is_tick]
     times = list(tick_times(sim.start, sim.end, timedelta(minutes=1)))
     assert len(times) == 60 and times[-1] == sim.end
-    assert len(ticks) == 60 * 3 * 6
+    assert len(ticks) == 61 * 3 * 6  # one per interval, plus the closing ticks
     seen = collections.Counter((r.topic, r.partition) for r in ticks)
-    assert len(seen) == 18 and set(seen.values()) == {60}
-    # A tick promises that nothing later on its partition is earlier: the stream is time-ordered.
-    last_tick = max(r.at for r in ticks)
-    assert last_tick == sim.end
+    assert len(seen) == 18 and set(seen.values()) == {61}
+    # The closing ticks promise, past the end, that nothing at all follows; they are sent at the end.
+    closing = [r for r in ticks if r.at > sim.end]
+    assert len(closing) == 18
+    assert {r.at for r in closing} == {sim.end + policy().allowed_lateness}
+    assert {r.emit_at for r in closing} == {sim.end}
 
 
 def test_every_report_category_has_several_templates_and_descriptions_vary() -> None:

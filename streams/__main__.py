@@ -1,0 +1,20 @@
+"""``python -m streams worker [--workers N]``: the stream workers without the rest of the gridflow CLI."""
+
+import sys
+
+import typer
+
+from gridflow.cli import main
+from streams.cli import register
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True)
+register(app)
+
+
+@app.callback()
+def streams() -> None:
+    """gridflow stream workers."""
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:], app=app)

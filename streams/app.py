@@ -1,0 +1,128 @@
+"""The faust-streaming shell around the escalation core: topics, the checkpoint table and the agent.
+
+One agent reads the three intake topics raw (bytes in, so a malformed record reaches our decoder rather
+than faust's) with concurrency 1 — faust-streaming loses messages with concurrency > 1 (its issue #606) and
+its exactly-once mode has known loss/duplicate bugs, so the guarantee here is at-least-once with
+deterministic ids that the sink deduplicates.
+
+Per batch (``stream.take_events``) the agent feeds each record to the `PartitionRunner` of its partition,
+publishes what the runners emit, waits until the broker has acknowledged all of it, and only then writes
+each touched partition's checkpoint to the ``checkpoints`` table (one changelog record per partition, so it
+is never half written). faust acks the batch afterwards and flushes the producer before it commits offsets.
+A worker killed anywhere therefore restarts from a checkpoint that is consistent with its offsets and loses
+no output; at worst it emits again what it had emitted after the checkpoint, with the same ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+
+from gridflow.settings import KafkaSettings
+from schemas.topics import Topics, topics
+from streams.escalation import Engine
+from streams.runner import Emit, PartitionRunner
+
+BATCH_MAX = 2000
+BATCH_WITHIN_S = 0.05
+CHECKPOINT_MAX_BYTES = 64 * 1024 * 1024
+
+
+def wall_clock() -> datetime:
+    """Processing time, recorded on dead letters only; decisions never read it."""
+    return datetime.now(UTC)
+
+
+class StreamsApp:
+    """Builds the faust app for one topic namespace and holds the per-partition runners of this worker."""
+
+    def __init__(self, kafka: KafkaSettings, engine: Engine | None = None, app_id: str | None = None) -> None:
+        self.kafka = kafka
+        self.engine = engine or Engine.bundled()
+        self.names: Topics = topics(kafka.topic_prefix)
+        self.runners: dict[int, PartitionRunner] = {}
+        self.sources = tuple(spec.name for spec in self.names.intake)
+        partitions = self.names.grid_reports.partitions
+        self.app = faust.App(
+            app_id or f"{kafka.topic_prefix}gridflow-streams",
+            broker=f"kafka://{kafka.servers}",
+            broker_credentials=None,
+            store="memory://",
+            topic_partitions=partitions,
+            topic_disable_leader=True,
+            web_enabled=False,
+            producer_acks=-1,
+            producer_max_request_size=CHECKPOINT_MAX_BYTES,
+            producer_linger_ms=5,
+            consumer_auto_offset_reset="earliest",
+            broker_max_poll_records=BATCH_MAX,
+            stream_buffer_maxsize=4 * BATCH_MAX,
+            table_standby_replicas=0,
+            processing_guarantee="at_least_once",
+        )
+        self.intake = self.app.topic(*self.sources, key_serializer="raw", value_serializer="raw")
+        self.table = self.app.Table(
+            "checkpoints",
+            default=None,
+            partitions=partitions,
+            changelog_topic=self.app.topic(
+                f"{kafka.topic_prefix}gridflow-streams-checkpoints-changelog",
+                partitions=partitions,
+                key_serializer="raw",
+                value_serializer="raw",
+                compacting=True,
+                config={"max.message.bytes": str(CHECKPOINT_MAX_BYTES)},
+                internal=True,
+            ),
+        )
+        self.outputs: dict[str, str] = {
+            "incidents": self.names.incidents.name,
+            "incident_transitions": self.names.incident_transitions.name,
+            "cluster_signals": self.names.cluster_signals.name,
+            "deadletter": self.names.deadletter.name,
+        }
+        self.app.agent(self.intake, name="escalate", concurrency=1)(self._escalate)
+        self.app.on_partitions_revoked.connect(self._on_revoked)
+
+    async def _on_revoked(self, sender: Any, revoked: Any, *, signal: Any, **_: Any) -> None:
+        # A partition may come back after the table caught up with another worker's checkpoints.
+        for tp in revoked:
+            self.runners.pop(tp.partition, None)
+
+    def runner(self, partition: int) -> PartitionRunner:
+        runner = self.runners.get(partition)
+        if runner is None:
+            runner = PartitionRunner(self.engine, partition, self.sources, wall_clock)
+            blob = self.table.data.get(_key(partition))
+            if blob:
+                runner.restore(blob)
+            self.runners[partition] = runner
+        return runner
+
+    async def _escalate(self, stream: Any) -> None:
+        producer = self.app.producer
+        async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
+            touched: set[int] = set()
+            pending = []
+            for event in events:
+                message = event.message
+                emits = self.runner(message.partition).feed(message.topic, message.offset, message.value)
+                touched.add(message.partition)
+                for emit in emits:
+                    pending.append(await self._publish(producer, emit))
+            if pending:
+                await asyncio.gather(*pending)  # outputs acknowledged before the checkpoint moves past them
+            for partition in sorted(touched):
+                blob = self.runners[partition].checkpoint()
+                self.table.data[_key(partition)] = blob
+                self.table.send_changelog(partition, _key(partition), blob)
+
+    async def _publish(self, producer: Any, emit: Emit) -> Any:
+        return await producer.send(self.outputs[emit.role], emit.key, emit.value, None, None, None)
+
+
+def _key(partition: int) -> bytes:
+    return b"p%d" % partition

@@ -1,0 +1,170 @@
+"""Drive gridflow processes (simulate/replay, workers) against the session's broker, as a user would.
+
+Helpers for integration and end-to-end tests: run the CLI in a subprocess with a topic prefix of the test's
+own, start and kill stream workers, wait on consumer-group lag (a condition, never a sleep), and read
+topics back.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka.errors import CoordinatorLoadInProgressError, CoordinatorNotAvailableError, NotCoordinatorError
+
+from gridflow.topics_admin import ensure_topics
+from schemas.topics import topics
+
+GRIDFLOW = [sys.executable, "-m", "gridflow.cli"]
+
+
+class Pipeline:
+    """One isolated pipeline namespace (topic prefix) on the session's broker."""
+
+    def __init__(self, bootstrap: str, prefix: str, workdir: Path) -> None:
+        self.bootstrap = bootstrap
+        self.prefix = prefix
+        self.workdir = workdir
+        self.names = topics(prefix)
+        ensure_topics(bootstrap, list(self.names))
+
+    @property
+    def env(self) -> dict[str, str]:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("GRIDFLOW_")}
+        return {
+            **clean,
+            "GRIDFLOW_KAFKA_BOOTSTRAP": self.bootstrap,
+            "GRIDFLOW_KAFKA_TOPIC_PREFIX": self.prefix,
+        }
+
+    @property
+    def stream_group(self) -> str:
+        return f"{self.prefix}gridflow-streams"
+
+    def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [*GRIDFLOW, *args], env=self.env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+        assert result.returncode == 0, f"gridflow {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+        return result
+
+    def start_workers(self, count: int = 1) -> subprocess.Popen[bytes]:
+        log = (self.workdir / f"worker-{time.monotonic_ns()}.log").open("wb")
+        return subprocess.Popen(
+            [*GRIDFLOW, "worker", "--workers", str(count)],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    @contextmanager
+    def workers(self, count: int = 1) -> Iterator[subprocess.Popen[bytes]]:
+        proc = self.start_workers(count)
+        try:
+            yield proc
+        finally:
+            stop(proc)
+
+    def intake_end_offsets(self) -> dict[TopicPartition, int]:
+        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap)
+        try:
+            tps = [TopicPartition(s.name, p) for s in self.names.intake for p in range(s.partitions)]
+            return dict(consumer.end_offsets(tps))
+        finally:
+            consumer.close()
+
+    def produced(self, role: str) -> int:
+        """How many messages an output topic holds (sum of its end offsets)."""
+        spec = getattr(self.names, role)
+        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap)
+        try:
+            return sum(
+                consumer.end_offsets([TopicPartition(spec.name, p) for p in range(spec.partitions)]).values()
+            )
+        finally:
+            consumer.close()
+
+    def committed(self) -> dict[TopicPartition, int]:
+        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
+        try:
+            try:
+                offsets = admin.list_group_offsets(self.stream_group).get(self.stream_group, {})
+            except (NotCoordinatorError, CoordinatorNotAvailableError, CoordinatorLoadInProgressError):
+                return {}  # the group's coordinator is still loading: nothing committed yet that we can see
+            return {tp: meta.offset for tp, meta in offsets.items()}
+        finally:
+            admin.close()
+
+    def stream_lag(self) -> int:
+        ends = self.intake_end_offsets()
+        done = self.committed()
+        return sum(end - max(done.get(tp, 0), 0) for tp, end in ends.items())
+
+    def read(self, role: str) -> list[Any]:
+        """Every message on an output topic, decoded as JSON, in no particular order."""
+        name = getattr(self.names, role).name
+        consumer = KafkaConsumer(
+            bootstrap_servers=self.bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+        )
+        try:
+            tps = [TopicPartition(name, p) for p in range(getattr(self.names, role).partitions)]
+            consumer.assign(tps)
+            ends = consumer.end_offsets(tps)
+            out: list[Any] = []
+            while any(consumer.position(tp) < ends[tp] for tp in tps):
+                for records in consumer.poll(timeout_ms=1000).values():
+                    out += [orjson.loads(r.value) for r in records if r.value is not None]
+            return out
+        finally:
+            consumer.close()
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float, what: str, proc: Any = None) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"process exited with {proc.returncode} while waiting for {what}")
+        time.sleep(0.25)
+    raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+
+
+def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout_s: float = 30) -> None:
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, sig)
+    try:
+        proc.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def final_view(pipeline: Pipeline) -> dict[str, dict[str, Any]]:
+    """What a run decided: transitions by id, the latest version of each incident, dead letters by id."""
+    transitions = {t["transition_id"]: t for t in pipeline.read("incident_transitions")}
+    incidents: dict[str, Any] = {}
+    for incident in pipeline.read("incidents"):
+        known = incidents.get(incident["incident_id"])
+        if known is None or incident["version"] > known["version"]:
+            incidents[incident["incident_id"]] = incident
+    dead = {}
+    for letter in pipeline.read("deadletter"):
+        letter.pop("processed_at")  # wall clock, recorded only
+        dead[letter["dead_letter_id"]] = letter
+    return {"transitions": transitions, "incidents": incidents, "deadletters": dead}
+
+
+def dumps(obj: Any) -> bytes:
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
