@@ -28,6 +28,7 @@ Usage::
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -243,15 +244,18 @@ class Publisher:
                 ledger.acknowledged(record, metadata.topic, metadata.partition, metadata.offset)
 
     def _settle_one(self, future: Any, record: Record, block: bool = False) -> None:
-        try:
-            metadata = future.get(self.max_block_s) if block else future.value
-            if future.exception is not None:
-                raise future.exception
-        except (KafkaError, OSError) as exc:
-            self._failed(exc)
+        if block:
+            # Wait as long as the client keeps trying: its delivery timeout ends every send one way or
+            # the other, and counting a slow acknowledgement as an error would corrupt the ledger.
+            while not future.is_done:
+                with contextlib.suppress(KafkaError):
+                    future.get(self.max_block_s)
+        if future.exception is not None:
+            self._failed(future.exception)
             return
         self.stats.acked += 1
         if self.ledger is not None and record.key is not None:
+            metadata = future.value
             self.ledger.acknowledged(record, metadata.topic, metadata.partition, metadata.offset)
 
     def _failed(self, error: BaseException) -> None:

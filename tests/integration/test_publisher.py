@@ -177,3 +177,24 @@ def test_a_topic_with_the_wrong_partition_count_is_refused(kafka_bootstrap: str,
     admin.close()
     with pytest.raises(ConfigError, match="has 2 partitions; expected 6"):
         Publisher(kafka_bootstrap, topic_prefix=topic_prefix)
+
+
+def test_back_pressure_bounds_unacknowledged_records_and_loses_none(
+    kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    records = list(Simulator(scenario("normal_day"), seed=8, duration=timedelta(hours=3), scale=2))
+    ledger_path = tmp_path / "ledger.jsonl"
+    with Publisher(
+        kafka_bootstrap, topic_prefix=topic_prefix, ledger=Ledger(ledger_path), max_in_flight=300
+    ) as publisher:
+        peak = 0
+        for record in records:
+            publisher.send(record)
+            peak = max(peak, publisher.stats.in_flight)
+        publisher.flush()
+        stats = publisher.stats
+    assert stats.waits > 0, "the bound never engaged"
+    # Settling runs every 256 sends, so the queue may overshoot the bound by at most that much.
+    assert peak <= 300 + 256
+    assert stats.acked == stats.sent == len(records) and stats.errors == 0
+    assert len(read_ledger(ledger_path)) == sum(1 for r in records if not r.is_tick)
