@@ -6,9 +6,10 @@ its exactly-once mode has known loss/duplicate bugs, so the guarantee here is at
 deterministic ids that the sink deduplicates.
 
 Per batch (``stream.take_events``) the agent feeds each record to the `PartitionRunner` of its partition,
-publishes what the runners emit, waits until the broker has acknowledged all of it, and only then writes
-each touched partition's checkpoint to the ``checkpoints`` table (one changelog record per partition, so it
-is never half written). faust acks the batch afterwards and flushes the producer before it commits offsets.
+publishes what the runners emit and waits until the broker has acknowledged all of it. About once a second
+per partition it writes the partition's checkpoint to the ``checkpoints`` table (one changelog record, so
+it is never half written) and only then acks the records the checkpoint covers; faust flushes the producer
+before it commits acked offsets.
 A worker killed anywhere therefore restarts from a checkpoint that is consistent with its offsets and loses
 no output; at worst it emits again what it had emitted after the checkpoint, with the same ids.
 """
@@ -16,6 +17,7 @@ no output; at worst it emits again what it had emitted after the checkpoint, wit
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +31,8 @@ from streams.runner import Emit, PartitionRunner
 BATCH_MAX = 2000
 BATCH_WITHIN_S = 0.05
 CHECKPOINT_MAX_BYTES = 64 * 1024 * 1024
+CHECKPOINT_EVERY_S = 1.0
+CHECKPOINT_MAX_RECORDS = 50_000
 
 
 def wall_clock() -> datetime:
@@ -84,13 +88,29 @@ class StreamsApp:
             "cluster_signals": self.names.cluster_signals.name,
             "deadletter": self.names.deadletter.name,
         }
-        self.app.agent(self.intake, name="escalate", concurrency=1)(self._escalate)
+        self.unacked: dict[int, list[Any]] = {}
+        self.last_checkpoint: dict[int, float] = {}
+        self.lock = asyncio.Lock()
+        self.stream: Any = None
+        agent = self.app.agent(self.intake, name="escalate", concurrency=1)(self._escalate)
         self.app.on_partitions_revoked.connect(self._on_revoked)
+        self.app.timer(CHECKPOINT_EVERY_S)(self._checkpoint_idle)
+        self.agent = agent
 
-    async def _on_revoked(self, sender: Any, revoked: Any, *, signal: Any, **_: Any) -> None:
-        # A partition may come back after the table caught up with another worker's checkpoints.
+    async def _checkpoint_idle(self) -> None:
+        # Input paused: checkpoint what waits, so its offsets can be committed.
+        stream = self.stream
+        if stream is not None:
+            async with self.lock:
+                await self._checkpoint(stream, due_only=True)
+
+    async def _on_revoked(self, sender: Any, /, *args: Any, **kwargs: Any) -> None:
+        # A partition may come back after the table caught up with another worker's checkpoints; its
+        # unacked records will be delivered again from the committed offset.
+        revoked = args[0] if args else kwargs.get("revoked", ())
         for tp in revoked:
             self.runners.pop(tp.partition, None)
+            self.unacked.pop(tp.partition, None)
 
     def runner(self, partition: int) -> PartitionRunner:
         runner = self.runners.get(partition)
@@ -103,22 +123,45 @@ class StreamsApp:
         return runner
 
     async def _escalate(self, stream: Any) -> None:
+        self.stream = stream
         producer = self.app.producer
         async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
-            touched: set[int] = set()
-            pending = []
-            for event in events:
-                message = event.message
-                emits = self.runner(message.partition).feed(message.topic, message.offset, message.value)
-                touched.add(message.partition)
-                for emit in emits:
-                    pending.append(await self._publish(producer, emit))
-            if pending:
-                await asyncio.gather(*pending)  # outputs acknowledged before the checkpoint moves past them
-            for partition in sorted(touched):
-                blob = self.runners[partition].checkpoint()
-                self.table.data[_key(partition)] = blob
-                self.table.send_changelog(partition, _key(partition), blob)
+            async with self.lock:
+                pending = []
+                for event in events:
+                    message = event.message
+                    emits = self.runner(message.partition).feed(message.topic, message.offset, message.value)
+                    # Hold the ack (take_events acks the batch) until a checkpoint covers this record.
+                    message.incref()
+                    self.unacked.setdefault(message.partition, []).append(event)
+                    for emit in emits:
+                        pending.append(await self._publish(producer, emit))
+                if pending:
+                    await asyncio.gather(*pending)  # outputs acknowledged before a checkpoint moves past them
+                await self._checkpoint(stream, due_only=True)
+
+    async def _checkpoint(self, stream: Any, due_only: bool) -> None:
+        """Write the checkpoint of each partition with unacked records, then release their acks.
+
+        A whole-state checkpoint costs time in proportion to the state, so it is written at most every
+        ``CHECKPOINT_EVERY_S`` per partition (or when many records wait); the records it covers are acked
+        only afterwards, so faust never commits an offset that no checkpoint includes.
+        """
+        now = time.monotonic()
+        for partition in sorted(self.unacked):
+            held = self.unacked[partition]
+            if not held or partition not in self.runners:
+                continue
+            due = now - self.last_checkpoint.get(partition, 0.0) >= CHECKPOINT_EVERY_S
+            if due_only and not due and len(held) < CHECKPOINT_MAX_RECORDS:
+                continue
+            blob = self.runners[partition].checkpoint()
+            self.table.data[_key(partition)] = blob
+            self.table.send_changelog(partition, _key(partition), blob)
+            self.last_checkpoint[partition] = now
+            self.unacked[partition] = []
+            for event in held:
+                await stream.ack(event)
 
     async def _publish(self, producer: Any, emit: Emit) -> Any:
         return await producer.send(self.outputs[emit.role], emit.key, emit.value, None, None, None)
