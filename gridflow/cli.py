@@ -13,6 +13,7 @@ import typer
 
 from gridflow.errors import GridflowError
 from producers.cli import register as register_producers
+from sinks.cli import register as register_sinks
 from streams.cli import register as register_streams
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ services_app = typer.Typer(help="Start, stop and inspect the local Kafka broker 
 app.add_typer(services_app, name="services")
 register_producers(app)
 register_streams(app)
+register_sinks(app)
 
 
 def _print(lines: list[str]) -> None:

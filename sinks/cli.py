@@ -1,0 +1,118 @@
+"""The ClickHouse commands: ``gridflow init``, ``gridflow sink`` and ``gridflow sql``.
+
+- ``init`` creates the Kafka topics (with ``GRIDFLOW_KAFKA_TOPIC_PREFIX``) and applies the schema migrations;
+  both steps are idempotent and it prints what it did;
+- ``sink [--batch-rows N] [--batch-seconds S]`` runs the Kafka → ClickHouse sink until SIGINT/SIGTERM
+  (:mod:`sinks.sink`); ``--no-dedup`` is the fault tests' negative control, never for real data;
+- ``sql "SELECT …"`` / ``sql --file F`` runs queries and prints them as tables.
+
+ClickHouse is the one of :func:`gridflow.settings.clickhouse_url` (``GRIDFLOW_CLICKHOUSE_URL``, else the
+local server, else embedded chdb). Also runnable alone: ``python -m sinks sink``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gridflow.errors import ConfigError
+
+
+def _url() -> str:
+    from gridflow.settings import ClickHouseSettings, ServiceSettings, clickhouse_url, load
+
+    return clickhouse_url(load(ServiceSettings), load(ClickHouseSettings))
+
+
+def init() -> None:
+    """Create the Kafka topics and apply the ClickHouse schema migrations (idempotent)."""
+    from gridflow.settings import KafkaSettings, load
+    from gridflow.topics_admin import ensure_topics
+    from schemas.topics import topics
+    from sinks.connection import connect
+    from sinks.ddl import apply_migrations, migrations
+
+    kafka = load(KafkaSettings)
+    created = ensure_topics(kafka.servers, list(topics(kafka.topic_prefix)), kafka.client_options())
+    typer.echo(
+        f"kafka {kafka.servers}: created {len(created)} topics"
+        + (f" ({', '.join(created)})" if created else " (all present)")
+    )
+    with connect(_url()) as writer:
+        applied = apply_migrations(writer)
+        names = {m.version: f"{m.version:04d}_{m.name}" for m in migrations()}
+        done = ", ".join(names[v] for v in applied) if applied else "none (schema up to date)"
+        typer.echo(
+            f"clickhouse {writer.url} (ClickHouse {writer.dialect.version_text}), "
+            f"database {writer.database}: applied {done}"
+        )
+
+
+def sink(
+    batch_rows: Annotated[
+        int, typer.Option("--batch-rows", help="Insert when this many rows are waiting.")
+    ] = 50_000,
+    batch_seconds: Annotated[
+        float, typer.Option("--batch-seconds", help="Insert at least this often (seconds).")
+    ] = 1.0,
+    no_dedup: Annotated[
+        bool,
+        typer.Option(
+            "--no-dedup",
+            help="NEGATIVE CONTROL FOR TESTS ONLY: write to plain MergeTree copies with no deduplication.",
+        ),
+    ] = False,
+) -> None:
+    """Land intake events, incidents, transitions and dead letters in ClickHouse until stopped."""
+    from gridflow.settings import KafkaSettings, load
+    from sinks.sink import SinkConfig, run_sink
+
+    if batch_rows < 1:
+        raise ConfigError(f"--batch-rows {batch_rows}: expected a whole number >= 1")
+    if not batch_seconds > 0:
+        raise ConfigError(f"--batch-seconds {batch_seconds}: expected a number of seconds > 0")
+    kafka = load(KafkaSettings)
+    config = SinkConfig(
+        bootstrap=kafka.servers,
+        url=_url(),
+        prefix=kafka.topic_prefix,
+        batch_rows=batch_rows,
+        batch_seconds=batch_seconds,
+        dedup=not no_dedup,
+        kafka_options=kafka.client_options(),
+    )
+    raise typer.Exit(run_sink(config))
+
+
+def sql(
+    query: Annotated[
+        str | None, typer.Argument(help="SQL to run; `{db}` is replaced by the database.")
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="Run the statements of this file.")
+    ] = None,
+) -> None:
+    """Run SQL against ClickHouse and print each result as a table."""
+    from sinks.connection import connect
+    from sinks.sqltext import render_result, statements
+
+    if (query is None) == (file is None):
+        raise ConfigError('gridflow sql: give either a query ("SELECT …") or --file F, not both or neither')
+    if file is not None:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"--file {str(file)!r}: cannot read ({exc.strerror or exc})") from None
+    else:
+        text = query or ""
+    with connect(_url()) as writer:
+        for statement in statements(text, writer.database):
+            render_result(writer, statement)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("sink")(sink)
+    app.command("sql")(sql)

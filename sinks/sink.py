@@ -1,0 +1,283 @@
+"""The ClickHouse sink process: Kafka → native column blocks → ClickHouse, commit only after the insert.
+
+Run it with ``gridflow sink`` or ``python -m sinks sink``; ``SIGINT``/``SIGTERM`` stop it cleanly (the
+current batch is inserted and committed first). What it does, per batch:
+
+1. poll the intake topics, ``incidents``, ``incident_transitions`` and ``deadletter`` (kafka-python,
+   ``enable_auto_commit=False``) until ``batch_rows`` rows or ``batch_seconds`` have gone by;
+2. decode each record and build its row in ClickHouse's native form (:mod:`sinks.rows`); a record that does
+   not decode becomes a dead-letter row with its topic/partition/offset (same id as the stream's dead
+   letter for it, so the two collapse); clock ticks and tombstones are consumed but not stored;
+3. insert per table (:func:`sinks.landing.land`): an outage is retried with backoff, holding the offsets
+   and polling nothing meanwhile; refused rows are isolated and dead-lettered with the engine's reason;
+4. commit the offsets of everything consumed, only now.
+
+A crash between 3 and 4 redelivers the batch: the rows land again and are collapsed by id
+(ReplacingMergeTree keys, the ``*_distinct``/``*_latest`` views, and ``insert_deduplication_token`` on
+engines that have it). ``dedup=False`` (``--no-dedup``) is the fault tests' negative control only
+(:mod:`sinks.nodedup`).
+
+The sink assigns itself every partition of its topics instead of joining a rebalancing group: one sink per
+topic prefix, and a restarted sink resumes from the group's committed offsets at once rather than waiting
+for the dead member's session to time out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any, Final
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata
+
+from schemas.decode import decode_message
+from schemas.enums import MessageStatus
+from schemas.errors import DecodeError
+from schemas.messages import DeadLetter
+from schemas.topics import TopicSpec, topics
+from sinks.backoff import Backoff, Stopped, retry_unavailable
+from sinks.connection import connect
+from sinks.ddl import applied_versions, migrations
+from sinks.errors import SinkError
+from sinks.landing import LandingStats, Origin, Pending, land
+from sinks.nodedup import nodedup_tables
+from sinks.rows import Source, dead_letter_row, message_row, now_epoch
+from sinks.writer import Writer
+
+POLL_MS: Final = 200  # the longest a poll blocks, so a stop request is seen quickly
+
+
+@dataclass(frozen=True, slots=True)
+class SinkConfig:
+    """Where the sink reads and writes, and how it batches."""
+
+    bootstrap: str
+    url: str
+    prefix: str = ""
+    group: str | None = None  # default: ``<prefix>gridflow-sink``
+    batch_rows: int = 50_000
+    batch_seconds: float = 1.0
+    dedup: bool = True
+    kafka_options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def group_id(self) -> str:
+        return self.group or f"{self.prefix}gridflow-sink"
+
+    def sources(self) -> list[TopicSpec]:
+        names = topics(self.prefix)
+        return [*names.intake, names.incidents, names.incident_transitions, names.deadletter]
+
+
+@dataclass(slots=True)
+class SinkStats:
+    """Totals since the sink started."""
+
+    batches: int = 0
+    records: int = 0
+    inserted: int = 0
+    undecodable: int = 0
+    rejected: int = 0
+    retries: int = 0
+
+    def line(self) -> str:
+        return (
+            f"{self.records:,} records in {self.batches:,} batches: {self.inserted:,} rows inserted, "
+            f"{self.undecodable:,} undecodable and {self.rejected:,} refused rows dead-lettered, "
+            f"{self.retries:,} retried inserts"
+        )
+
+
+def _status_of(msg: object) -> MessageStatus:
+    status = getattr(msg, "message_status", None) or getattr(msg, "status", None)
+    return status if isinstance(status, MessageStatus) else MessageStatus.EXERCISE
+
+
+class Sink:
+    """One sink process's loop; :meth:`run` until :meth:`request_stop`."""
+
+    def __init__(self, config: SinkConfig, open_writer: Callable[[str], Writer] = connect) -> None:
+        if config.batch_rows < 1 or config.batch_seconds <= 0:
+            raise SinkError("the sink needs batch_rows >= 1 and batch_seconds > 0")
+        self.config = config
+        self.stats = SinkStats()
+        self._open_writer = open_writer
+        self._stop = threading.Event()
+        self._backoff = Backoff(wake=self._stop)
+        self._pending = Pending()
+        self._next: dict[TopicPartition, int] = {}  # next offset to commit, per partition consumed
+        self._committed: dict[TopicPartition, int] = {}
+        self._table_map: dict[str, str] = {}
+
+    def request_stop(self) -> None:
+        """Land and commit the current batch, then return from :meth:`run`; safe in a signal handler."""
+        self._stop.set()
+
+    def run(self) -> SinkStats:
+        """Consume, land and commit until stopped; returns the totals.
+
+        Raises :class:`~sinks.backoff.Stopped` when stopped during an outage (the batch's offsets are not
+        committed, so the next sink re-reads it), and :class:`~sinks.errors.SinkError` when the schema is
+        missing (run ``gridflow init``).
+        """
+        writer = self._writer()
+        consumer: KafkaConsumer | None = None
+        try:
+            self._check_schema(writer)
+            if not self.config.dedup:
+                self._table_map = nodedup_tables(writer)
+            consumer = self._consumer()
+            self._loop(writer, consumer)
+            self._flush(writer, consumer)  # the clean stop: what was consumed lands and is committed
+            return self.stats
+        finally:
+            if consumer is not None:
+                consumer.close(autocommit=False)
+            writer.close()
+
+    def _writer(self) -> Writer:
+        opened: list[Writer] = []
+        self.stats.retries += retry_unavailable(
+            lambda: opened.append(self._open_writer(self.config.url)), self._backoff, self._stop.is_set
+        )
+        return opened[0]
+
+    def _check_schema(self, writer: Writer) -> None:
+        done: set[int] = set()
+        retry_unavailable(lambda: done.update(applied_versions(writer)), self._backoff, self._stop.is_set)
+        missing = [m.version for m in migrations() if m.version not in done]
+        if missing:
+            raise SinkError(
+                f"{writer.url}: schema migrations {missing} are not applied to database "
+                f"{writer.database!r}; run `gridflow init` first"
+            )
+
+    def _consumer(self) -> KafkaConsumer:
+        consumer = KafkaConsumer(
+            bootstrap_servers=self.config.bootstrap,
+            group_id=self.config.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=self.config.batch_rows,
+            **dict(self.config.kafka_options),
+        )
+        consumer.assign(
+            [TopicPartition(s.name, p) for s in self.config.sources() for p in range(s.partitions)]
+        )
+        return consumer
+
+    def _loop(self, writer: Writer, consumer: KafkaConsumer) -> None:
+        started: float | None = None  # when the current batch took its first record
+        while not self._stop.is_set():
+            timeout = POLL_MS
+            if started is not None:
+                left = started + self.config.batch_seconds - time.monotonic()
+                timeout = max(0, min(POLL_MS, int(left * 1000)))
+            room = max(1, self.config.batch_rows - len(self._pending))
+            polled = consumer.poll(timeout_ms=timeout, max_records=room)
+            if polled:
+                ingested_at = now_epoch()  # recorded only: when the row landed
+                for records in polled.values():
+                    for record in records:
+                        self._take(record, ingested_at)
+                if started is None:
+                    started = time.monotonic()
+            if started is None:
+                continue
+            full = len(self._pending) >= self.config.batch_rows
+            if full or time.monotonic() - started >= self.config.batch_seconds:
+                self._flush(writer, consumer)
+                started = None
+
+    def _take(self, record: Any, ingested_at: int) -> None:
+        self.stats.records += 1
+        self._next[TopicPartition(record.topic, record.partition)] = record.offset + 1
+        raw: bytes | None = record.value
+        if raw is None:
+            return  # a tombstone on the compacted incidents topic: nothing to land
+        source = Source(record.topic, record.partition, record.offset)
+        try:
+            msg = decode_message(raw)
+        except DecodeError as error:
+            self.stats.undecodable += 1
+            # Same id as the stream's dead letter for this record (schemas.ids), so the two collapse.
+            letter = DeadLetter.for_record(
+                status=MessageStatus.EXERCISE,
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                raw=raw,
+                error=error,
+                processed_at=dt.datetime.now(dt.UTC),
+            )
+            origin = Origin(source, raw, MessageStatus.EXERCISE)
+            self._pending.add("dead_letters", dead_letter_row(letter, ingested_at), origin)
+            return
+        built = message_row(msg, source, raw, ingested_at)
+        if built is not None:  # None: a clock tick, consumed but not stored
+            self._pending.add(built[0], built[1], Origin(source, raw, _status_of(msg)))
+
+    def _flush(self, writer: Writer, consumer: KafkaConsumer) -> None:
+        try:
+            if len(self._pending):
+                # On a clean stop the batch still lands; only an outage during the stop gives up (Stopped),
+                # leaving the offsets uncommitted for the next sink.
+                done: LandingStats = land(
+                    writer,
+                    self._pending,
+                    ingested_at=now_epoch(),
+                    processed_at=dt.datetime.now(dt.UTC),
+                    backoff=self._backoff,
+                    table_map=self._table_map,
+                    use_tokens=self.config.dedup,
+                    should_stop=self._stop.is_set,
+                )
+                self.stats.inserted += done.inserted
+                self.stats.rejected += done.rejected
+                self.stats.retries += done.retries
+                self.stats.batches += 1
+        finally:
+            self._pending.clear()
+        self._commit(consumer)
+
+    def _commit(self, consumer: KafkaConsumer) -> None:
+        due = {tp: off for tp, off in self._next.items() if self._committed.get(tp) != off}
+        if not due:
+            return
+        try:
+            consumer.commit({tp: OffsetAndMetadata(off, "", -1) for tp, off in due.items()})
+        except KafkaError as e:
+            # The rows are in ClickHouse; the next commit carries these offsets too (they only grow), and a
+            # redelivery in between is collapsed by id.
+            print(f"gridflow sink: offset commit failed ({e}); retried with the next batch", file=sys.stderr)
+            return
+        self._committed.update(due)
+
+
+def run_sink(config: SinkConfig) -> int:
+    """Run a sink until SIGINT/SIGTERM; print its totals on stderr; return the exit status."""
+    sink = Sink(config)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        sink.request_stop()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        stats = sink.run()
+    except Stopped as e:
+        print(f"gridflow sink: {e}", file=sys.stderr)
+        print(f"gridflow sink: {sink.stats.line()}", file=sys.stderr)
+        return 1
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print(f"gridflow sink: stopped after {stats.line()}", file=sys.stderr)
+    return 0
