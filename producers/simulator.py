@@ -215,7 +215,15 @@ class Simulator:
         self, i: int, surge: Surge, factory: EventFactory, schedule: Schedule
     ) -> Iterator[tuple[int, int, Record]]:
         sc = self.scenario
-        window = (int(surge.from_hour * MS_PER_HOUR), min(self._end_ms, int(surge.to_hour * MS_PER_HOUR)))
+        # Surge hours count from the scenario's start time of day, on the first simulated day: a festival
+        # evening stays in the evening when --start moves the period, or picks a later hour of that day.
+        scenario_start = sc.start.astimezone(SHANGHAI)
+        scenario_tod = (
+            scenario_start.hour * 3600 + scenario_start.minute * 60 + scenario_start.second
+        ) * 1000
+        shift = scenario_tod - self._ms_since_midnight
+        begin = max(0, shift + int(surge.from_hour * MS_PER_HOUR))
+        window = (begin, max(begin, min(self._end_ms, shift + int(surge.to_hour * MS_PER_HOUR))))
         flat = (tuple([1.0] * 24), tuple([1.0] * 7))
         shape = {
             "flat": flat,
