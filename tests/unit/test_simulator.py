@@ -457,3 +457,14 @@ def test_overlay_never_holds_an_out_of_order_record_past_a_tick_that_covers_it()
         assert moved.label == label
         if label == OUT_OF_ORDER:
             assert moved.emit_at == closing.emit_at  # released with the tick, still inside the lateness
+
+
+def test_a_surge_keeps_its_clock_hours_when_the_start_moves() -> None:
+    festival = scenario("linhe_festival_crowds")  # crowds from 18:00 to 23:00 in Linhe's subdistricts
+
+    def linhe_alarms(start: str) -> int:
+        sim = Simulator(festival, 1, start=parse_start(start), duration=timedelta(hours=1))
+        return sum(1 for r in sim if r.kind == "camera_alert" and r.key is not None and r.key[:6] == "150802")
+
+    evening, noon = linhe_alarms("2025-02-12T19:00"), linhe_alarms("2025-02-12T12:00")
+    assert evening > noon + 50
