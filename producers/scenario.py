@@ -86,6 +86,7 @@ class Surge(_Strict):
     from_hour: Annotated[float, Field(ge=0)] = 0.0
     to_hour: Annotated[float, Field(gt=0)] = 24.0
     counties: tuple[str, ...] = ()
+    townships: tuple[str, ...] = ()
     township_kinds: tuple[Literal["街道", "镇", "乡", "苏木"], ...] = ()
     diurnal: Literal["flat", "reports", "alarms"] = "flat"
     false_share: Share = 0.2
@@ -99,6 +100,15 @@ class Surge(_Strict):
         for code in value:
             if code not in known:
                 raise ValueError(f"unknown county code {code!r}; known: {sorted(known)}")
+        return value
+
+    @field_validator("townships")
+    @classmethod
+    def _known_townships(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        known = {u.code for u in geography().townships()}
+        for code in value:
+            if code not in known:
+                raise ValueError(f"unknown township code {code!r}")
         return value
 
 

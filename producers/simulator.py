@@ -176,7 +176,7 @@ class Simulator:
         self, factory: EventFactory, schedule: Schedule
     ) -> list[Iterator[tuple[int, int, Record]]]:
         sc = self.scenario
-        grids = self._grid_choice((), ())
+        grids = self._grid_choice((), (), ())
         urban = self._category_choice(sc.urban_mix)
         rural = self._category_choice(sc.rural_mix)
 
@@ -230,7 +230,7 @@ class Simulator:
             "reports": (sc.reports_diurnal, flat[1]),
             "alarms": (sc.alarms_diurnal, flat[1]),
         }[surge.diurnal]
-        grids = self._grid_choice(surge.counties, surge.township_kinds)
+        grids = self._grid_choice(surge.counties, surge.townships, surge.township_kinds)
         if surge.stream == "reports":
             mix = WeightedChoice(list(surge.mix), list(surge.mix.values()))
             return self._reports(
@@ -256,11 +256,14 @@ class Simulator:
             objects=surge.objects,
         )
 
-    def _grid_choice(self, counties: tuple[str, ...], kinds: tuple[str, ...]) -> WeightedChoice[str]:
+    def _grid_choice(
+        self, counties: tuple[str, ...], townships: tuple[str, ...], kinds: tuple[str, ...]
+    ) -> WeightedChoice[str]:
         grids = [
             g
             for g in self._geo.grids()
             if (not counties or g.code[:6] in counties)
+            and (not townships or g.code[:9] in townships)
             and (not kinds or self._geo.unit(g.code[:9]).kind in kinds)
         ]
         return WeightedChoice([g.code for g in grids], [g.weight for g in grids])
