@@ -130,12 +130,17 @@ def payloads(n: int, seed: int) -> dict[type[BaseModel], list[bytes]]:
 
 
 def best_rate(fn: Callable[[bytes], object], data: list[bytes], repeat: int) -> float:
+    """Events per CPU-second of this process, best of ``repeat`` passes.
+
+    CPU time rather than wall time: the development boxes are shared 2-core machines where brokers and other
+    test runs steal the core, and the goal is stated per core.
+    """
     best = 0.0
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = time.process_time()
         for raw in data:
             fn(raw)
-        best = max(best, len(data) / (time.perf_counter() - start))
+        best = max(best, len(data) / (time.process_time() - start))
     return best
 
 

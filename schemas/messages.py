@@ -13,6 +13,7 @@ dicts, because every decoded event runs them (see bench/bench_decode.py).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -83,6 +84,12 @@ LATEST_TIME = datetime(2100, 1, 1, tzinfo=UTC)
 # ---- field types -----------------------------------------------------------------------------------------
 
 
+@functools.cache
+def _sorted_codes(one_of: OneOf) -> list[str]:
+    # Each model using a code type asks for its schema; sort the few thousand codes only once.
+    return sorted(one_of.codes())
+
+
 @dataclass(frozen=True, slots=True)
 class OneOf:
     """``Annotated`` marker: the string must be one of a fixed set of codes, checked in Rust.
@@ -100,7 +107,7 @@ class OneOf:
 
     def __get_pydantic_core_schema__(self, source: object, handler: GetCoreSchemaHandler) -> CoreSchema:
         return core_schema.custom_error_schema(
-            core_schema.literal_schema(sorted(self.codes())),
+            core_schema.literal_schema(_sorted_codes(self)),
             custom_error_type=self.error_type,
             custom_error_message=self.message,
         )
@@ -189,18 +196,27 @@ class _Message(BaseModel):
         return getattr(self, "status", None) == MessageStatus.EXERCISE
 
 
-_COUNTY_BOXES = geography().county_boxes
+# Grid code → its county's box as a plain tuple: one dict lookup and four float comparisons per message,
+# no slicing or method call (this runs on every report and alarm).
+_GRID_COUNTY_BOX: dict[str, tuple[float, float, float, float]] = {
+    code: (box.min_lon, box.min_lat, box.max_lon, box.max_lat)
+    for code in geography().grid_codes
+    for box in (geography().county_boxes[code[:6]],)
+}
+_NEG_SKEW = -REPORT_CLOCK_SKEW
 
 
 def _in_county_box(point: GeoPoint, info: ValidationInfo) -> GeoPoint:
     """Reject a point outside the box of the county holding the (already validated) grid."""
     grid = info.data.get("grid_code")
-    if grid is not None and not _COUNTY_BOXES[grid[:6]].contains(point.lon, point.lat):
-        raise PydanticCustomError(
-            "outside_county",
-            "Input should lie inside the bounding box of county {county}",
-            {"county": grid[:6]},
-        )
+    if grid is not None:
+        min_lon, min_lat, max_lon, max_lat = _GRID_COUNTY_BOX[grid]
+        if not (min_lon <= point.lon <= max_lon and min_lat <= point.lat <= max_lat):
+            raise PydanticCustomError(
+                "outside_county",
+                "Input should lie inside the bounding box of county {county}",
+                {"county": grid[:6]},
+            )
     return point
 
 
@@ -239,7 +255,8 @@ class GridReport(_Message):
     @classmethod
     def _not_before_occurrence(cls, value: datetime, info: ValidationInfo) -> datetime:
         occurred = info.data.get("occurred_at")
-        if occurred is not None and value < occurred - REPORT_CLOCK_SKEW:
+        # A timedelta comparison: cheaper than building the datetime occurred_at - skew.
+        if occurred is not None and value - occurred < _NEG_SKEW:
             raise PydanticCustomError(
                 "reported_before_occurred", "Input should not be more than 5 minutes before occurred_at"
             )
