@@ -7,8 +7,8 @@ letter the streams should write (``schemas.ids.dead_letter_id_for``). Clock tick
 control messages, and a day holds tens of thousands of them. A duplicate injected by an overlay is
 acknowledged, and listed, twice.
 
-Lines are written from the producer's I/O thread as acknowledgements arrive, so the order is the
-acknowledgement order, not the send order. :func:`read_ledger` loads a ledger for tests and oracles.
+Lines are written as the publisher settles acknowledged sends (in send order per partition, not
+necessarily across partitions); :func:`read_ledger` loads a ledger for tests and oracles.
 """
 
 from __future__ import annotations

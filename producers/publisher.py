@@ -8,14 +8,16 @@ partition without a key.
 
 Acknowledgements and back-pressure: every send's future waits in a FIFO; the sender settles the finished
 ones from the front every few hundred records (counting acknowledgements and errors, writing the ledger),
-and when ``max_in_flight`` records are still unsettled it blocks on the oldest. So a slow broker slows the
-sender instead of growing memory, and ``max_block_ms`` bounds any wait inside the client.
+and when ``max_in_flight`` records are still unsettled it blocks on the oldest (until the client's delivery
+timeout decides it, so a slow acknowledgement is never miscounted as an error). So a slow broker slows the
+sender instead of growing memory; ``max_block_ms`` bounds each wait inside the client.
 
 Throughput: kafka-python spends most of its time per record in Python, so the hot path adds little of its
 own: no per-record callbacks or locks (registering two callbacks per future cost about a third of the
 throughput), cached encoded keys and topic names, and a memoised default partitioner (murmur2 in pure
 Python, same placement). The ``crc32c`` package gives kafka-python native record checksums, and ``lz4`` a
-cheap codec; gzip stays the fallback where lz4 is not installed.
+cheap codec (consumers on aiokafka read it through ``cramjam``); gzip stays the fallback where lz4 is not
+installed.
 
 Before anything is sent, the broker is probed (``check_kafka``: one line within seconds if it does not
 answer) and the intake topics are created if missing, or checked for the contract's partition counts.
