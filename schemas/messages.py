@@ -13,6 +13,7 @@ dicts, because every decoded event runs them (see bench/bench_decode.py).
 
 from __future__ import annotations
 
+import base64
 import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     ValidationInfo,
+    WithJsonSchema,
+    field_serializer,
     field_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
@@ -427,11 +430,28 @@ class DeadLetter(_Message):
     source_topic: Annotated[str, Field(min_length=1, max_length=249)]
     source_partition: Annotated[int, Field(ge=0, le=100_000)]
     source_offset: NonNegative
-    raw: Annotated[bytes, Field(max_length=MAX_DEAD_LETTER_RAW)]
+    raw: Annotated[
+        bytes,
+        Field(max_length=MAX_DEAD_LETTER_RAW),
+        WithJsonSchema(
+            {
+                "type": "string",
+                "contentEncoding": "base64",
+                "maxLength": 4 * -(-MAX_DEAD_LETTER_RAW // 3),
+                "description": "The record's first 4096 bytes as standard base64 (RFC 4648, padded).",
+            }
+        ),
+    ]
     raw_size: NonNegative
     error_class: Annotated[str, Field(min_length=1, max_length=128)]
     error_message: Annotated[str, Field(max_length=MAX_ERROR_MESSAGE)]
     processed_at: EventTime  # wall clock, recorded for latency metrics only
+
+    @field_serializer("raw", when_used="json")
+    def _raw_as_standard_base64(self, raw: bytes) -> str:
+        # pydantic's "base64" writes the URL-safe alphabet; write RFC 4648 standard base64, which ClickHouse's
+        # base64Decode and most tools expect. Decoding accepts either alphabet.
+        return base64.b64encode(raw).decode("ascii")
 
     @classmethod
     def for_record(

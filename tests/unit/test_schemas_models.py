@@ -173,6 +173,14 @@ def test_dead_letter_for_record_bounds_and_identifies() -> None:
     assert b'"raw":"bm90IGpzb24="' in encode(DEAD)  # base64 on the wire
 
 
+def test_dead_letter_raw_is_standard_base64_and_both_alphabets_decode() -> None:
+    dl = DEAD.model_copy(update={"raw": b"\xff\xfe\xfb"})
+    raw = encode(dl)
+    assert b'"raw":"//77"' in raw  # standard alphabet, not URL-safe "__77"
+    assert decode(raw, DeadLetter) == dl
+    assert decode(raw.replace(b"//77", b"__77"), DeadLetter) == dl
+
+
 def test_public_names_are_exported() -> None:
     for name in schemas.__all__:
         assert hasattr(schemas, name), name
