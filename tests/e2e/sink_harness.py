@@ -51,10 +51,20 @@ class SinkPipeline(Pipeline):
         return connect(self.clickhouse_url)
 
     def start(self, *args: str, name: str) -> subprocess.Popen[bytes]:
+        """A gridflow command in the background, logging to the test's directory and working in it."""
         log = (self.workdir / f"{name}-{time.monotonic_ns()}.log").open("wb")
         return subprocess.Popen(
-            [*GRIDFLOW, *args], env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            [*GRIDFLOW, *args],
+            env=self.env,
+            cwd=self.workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
+
+    def start_workers(self, count: int = 1) -> subprocess.Popen[bytes]:
+        # In the test's directory: the faust worker keeps its data directory in the working directory.
+        return self.start("worker", "--workers", str(count), name="worker")
 
     def start_sink(self, *args: str) -> subprocess.Popen[bytes]:
         return self.start("sink", *args, name="sink")
