@@ -25,6 +25,7 @@ for the dead member's session to time out.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import signal
 import sys
 import threading
@@ -264,6 +265,8 @@ class Sink:
 
 def run_sink(config: SinkConfig) -> int:
     """Run a sink until SIGINT/SIGTERM; print its totals on stderr; return the exit status."""
+    # clickhouse-driver logs every failed reconnect with a traceback; the sink reports an outage in one line.
+    logging.getLogger("clickhouse_driver").setLevel(logging.CRITICAL)
     sink = Sink(config)
 
     def stop(signum: int, frame: FrameType | None) -> None:
