@@ -16,13 +16,14 @@ import time
 from pathlib import Path
 
 import pytest
-from sink_harness import SinkPipeline, delivery, landed_rows, stop, wait_until
+from sink_harness import INTAKE_TABLES, SinkPipeline, delivery, landed_rows, stop, wait_until
 
 from gridflow.services.clickhouse import ClickHouseService
 from gridflow.services.process import free_port
 from gridflow.settings import ServiceSettings, local_clickhouse_binary
 from sinks import with_database
-from sinks.nodedup import nodedup_tables
+from sinks.nodedup import SUFFIX, nodedup_tables
+from sinks.writer import Writer
 
 pytestmark = pytest.mark.slow
 
@@ -40,8 +41,13 @@ def _stream(pipeline: SinkPipeline, ledger: Path, rate: int) -> subprocess.Popen
     )
 
 
-def _kill_mid_batch(pipeline: SinkPipeline, producer: subprocess.Popen[bytes], dedup: bool, kills: int,
-                    until_duplicates: bool = False) -> list[int]:  # fmt: skip
+def _kill_mid_batch(
+    pipeline: SinkPipeline,
+    producer: subprocess.Popen[bytes],
+    dedup: bool,
+    kills: int,
+    until_duplicates: bool = False,
+) -> list[int]:
     """SIGKILL fresh sinks right after they land something new; returns the rows landed at each kill.
 
     With ``until_duplicates`` it goes on (up to 2x ``kills``) until a kill has left a redelivered row.
@@ -73,13 +79,8 @@ def _kill_mid_batch(pipeline: SinkPipeline, producer: subprocess.Popen[bytes], d
     return at_kill
 
 
-def _no_dups(writer: object) -> bool:
-    from sink_harness import INTAKE_TABLES  # the plain copies of the negative control
-
-    from sinks.nodedup import SUFFIX
-    from sinks.writer import Writer
-
-    assert isinstance(writer, Writer)
+def _no_dups(writer: Writer) -> bool:
+    """No event id twice in the negative control's plain tables."""
     db = writer.database
     parts = " UNION ALL ".join(f"SELECT event_id FROM {db}.{t}{SUFFIX}" for t in INTAKE_TABLES)
     row = writer.query(f"SELECT count(), uniqExact(event_id) FROM ({parts})").rows[0]
