@@ -4,6 +4,7 @@ raises DecodeError."""
 from __future__ import annotations
 
 import json
+import random
 
 import orjson
 import pytest
@@ -26,6 +27,7 @@ from schemas import (
     encode,
 )
 from schemas import strategies as gs
+from schemas.examples import examples
 
 ROUND_TRIP_SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -94,3 +96,26 @@ def test_mutated_messages_decode_or_raise_decode_error(msg: BaseModel, data: st.
         assert exc.problems
     else:
         assert encode(decoded)  # accepted means it is a valid, encodable message
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(gs.messages(), st.randoms(use_true_random=False))
+def test_key_order_and_whitespace_do_not_matter(msg: BaseModel, rnd: random.Random) -> None:
+    # encode() writes "kind" first and decode takes a shortcut on that; other producers may not.
+    doc = orjson.loads(encode(msg))
+    items = list(doc.items())
+    rnd.shuffle(items)
+    raw = json.dumps(dict(items), indent=1, ensure_ascii=rnd.random() < 0.5).encode()
+    assert decode_message(raw) == msg
+    assert decode(raw, type(msg)) == msg
+    if msg.kind in {"grid_report", "camera_alert", "disposition", "clock_tick"}:  # type: ignore[attr-defined]
+        assert decode_intake(raw) == msg
+
+
+@pytest.mark.parametrize("kind", ["grid_reportx", "gridiron", "dead", "clock"])
+def test_kind_sharing_a_prefix_is_still_rejected(kind: str) -> None:
+    doc = orjson.loads(encode(examples().report))
+    doc["kind"] = kind
+    with pytest.raises(DecodeError) as info:
+        decode_message(orjson.dumps(doc))
+    assert info.value.paths == ["kind"]
