@@ -139,9 +139,10 @@ def test_lookups() -> None:
 
 
 def test_loads_fast_in_a_fresh_process() -> None:
+    # CPU time of a fresh load (importing schemas already loads the cached one): robust on shared machines.
     code = (
-        "import time; from schemas.geography import geography; t = time.perf_counter(); geography(); "
-        "print(time.perf_counter() - t)"
+        "import time; from schemas.geography import load_geography; t = time.process_time(); "
+        "load_geography(); print(time.process_time() - t)"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert float(out.stdout) < 0.2
