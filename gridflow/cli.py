@@ -11,6 +11,9 @@ import sys
 import click
 import typer
 
+# typer runs on its own copy of click: its usage errors are that copy's classes, not click's.
+from typer._click.exceptions import UsageError as TyperUsageError
+
 from gridflow.errors import GridflowError
 from producers.cli import register as register_producers
 from sinks.cli import register as register_sinks
@@ -71,13 +74,13 @@ def main(argv: list[str] | None = None, app: typer.Typer = app) -> None:
     """Console-script entry point: run the CLI, turning known errors into one line and exit 2."""
     try:
         app(args=argv, standalone_mode=False)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort):
         typer.echo("gridflow: aborted", err=True)
         sys.exit(130)
-    except click.exceptions.UsageError as exc:
+    except (click.exceptions.UsageError, TyperUsageError) as exc:
         typer.echo(f"gridflow: {exc.format_message()}", err=True)
         sys.exit(2)
-    except click.exceptions.Exit as exc:
+    except (click.exceptions.Exit, typer.Exit) as exc:
         sys.exit(exc.exit_code)
     except GridflowError as exc:
         typer.echo(f"gridflow: {exc}", err=True)

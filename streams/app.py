@@ -32,7 +32,6 @@ BATCH_MAX = 2000
 BATCH_WITHIN_S = 0.05
 CHECKPOINT_MAX_BYTES = 64 * 1024 * 1024
 CHECKPOINT_EVERY_S = 1.0
-CHECKPOINT_MAX_RECORDS = 50_000
 
 
 def wall_clock() -> datetime:
@@ -128,8 +127,11 @@ class StreamsApp:
         async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
             async with self.lock:
                 pending = []
+                assigned = self.app.consumer.assignment()
                 for event in events:
                     message = event.message
+                    if message.tp not in assigned:
+                        continue  # revoked while this batch waited: its new owner will read it again
                     emits = self.runner(message.partition).feed(message.topic, message.offset, message.value)
                     # Hold the ack (take_events acks the batch) until a checkpoint covers this record.
                     message.incref()
@@ -144,24 +146,32 @@ class StreamsApp:
         """Write the checkpoint of each partition with unacked records, then release their acks.
 
         A whole-state checkpoint costs time in proportion to the state, so it is written at most every
-        ``CHECKPOINT_EVERY_S`` per partition (or when many records wait); the records it covers are acked
-        only afterwards, so faust never commits an offset that no checkpoint includes.
+        ``CHECKPOINT_EVERY_S`` per partition; the records it covers are acked only afterwards, so faust
+        never commits an offset that no checkpoint includes. Records the sequencer still holds are not in
+        the checkpoint and stay unacked until a later one covers them.
         """
         now = time.monotonic()
         for partition in sorted(self.unacked):
             held = self.unacked[partition]
             if not held or partition not in self.runners:
-                continue
+                continue  # nothing waits, or the partition was revoked (see _on_revoked)
             due = now - self.last_checkpoint.get(partition, 0.0) >= CHECKPOINT_EVERY_S
-            if due_only and not due and len(held) < CHECKPOINT_MAX_RECORDS:
+            if due_only and not due:
                 continue
-            blob = self.runners[partition].checkpoint()
+            runner = self.runners[partition]
+            blob = runner.checkpoint()
             self.table.data[_key(partition)] = blob
             self.table.send_changelog(partition, _key(partition), blob)
             self.last_checkpoint[partition] = now
+            waiting = runner.held()
             self.unacked[partition] = []
             for event in held:
-                await stream.ack(event)
+                if (event.message.topic, event.message.offset) in waiting:
+                    self.unacked[partition].append(
+                        event
+                    )  # still in the sequencer: acked by a later checkpoint
+                else:
+                    await stream.ack(event)
 
     async def _publish(self, producer: Any, emit: Emit) -> Any:
         return await producer.send(self.outputs[emit.role], emit.key, emit.value, None, None, None)

@@ -9,11 +9,12 @@
 4. step the escalation engine with every released message, then with a clock tick at the new frontier, so
    SLA timers fire at the same logical moments however fast the input is replayed.
 
-A `Checkpoint` is the whole of a runner's memory (escalation state, sequencer, next offset per source) as
-one compressed blob. The faust shell writes it as a single table record, so a checkpoint is never half
-written, and it is consistent with the offsets it names: a restarted worker loads it and skips the records
-before those offsets. Outputs emitted after the checkpoint are emitted again, with the same deterministic
-ids, and are dropped downstream.
+A checkpoint is what a runner decided (escalation state, the sequencer's ticks and frontier, and per
+source the offset to resume from plus the later offsets already processed) as one compressed blob. The
+faust shell writes it as a single table record, so a checkpoint is never half written. Records the
+sequencer still holds are left out and left unacknowledged: after a restart they are delivered again and
+held again, while records the checkpoint covers are skipped. Outputs emitted after the checkpoint are
+emitted again, with the same deterministic ids, and are dropped downstream.
 """
 
 from __future__ import annotations
@@ -29,10 +30,10 @@ import orjson
 from schemas.decode import decode_intake
 from schemas.enums import MessageStatus
 from schemas.errors import DecodeError
-from schemas.messages import ClockTick, DeadLetter, Incident, Transition
+from schemas.messages import CameraAlert, ClockTick, DeadLetter, Disposition, GridReport, Incident, Transition
 from streams.escalation import Engine
 from streams.outputs import ClusterSignal, DeadLetterRequest, ErrorClass, Output, SourceRef
-from streams.sequencer import Held, Sequencer
+from streams.sequencer import Held, Intake, Sequencer
 from streams.state import PartitionState
 
 Clock = Callable[[], datetime]  # wall clock, only for DeadLetter.processed_at
@@ -58,6 +59,10 @@ class PartitionRunner:
     state: PartitionState = field(init=False)
     sequencer: Sequencer = field(init=False)
     next_offsets: dict[str, int] = field(default_factory=dict)
+    # After a restore: records below ``accepted_until`` passed the sequencer before the checkpoint; those in
+    # ``done`` were fully processed, the others were still held and are held again as they are redelivered.
+    accepted_until: dict[str, int] = field(default_factory=dict)
+    done: dict[str, set[int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.state = self.engine.initial_state()
@@ -67,6 +72,10 @@ class PartitionRunner:
         if offset < self.next_offsets.get(topic, 0):
             return []  # already inside the checkpoint this runner was restored from
         self.next_offsets[topic] = offset + 1
+        if offset < self.accepted_until.get(topic, 0):
+            if offset not in self.done.get(topic, ()):
+                self.sequencer.hold(topic, offset, _intake(decode_intake(raw or b"")))
+            return []
         try:
             message = decode_intake(raw or b"")
         except DecodeError as error:
@@ -139,29 +148,56 @@ class PartitionRunner:
 
     # ---- checkpoints ---------------------------------------------------------------------------------------
 
+    def held(self) -> set[tuple[str, int]]:
+        """(topic, offset) of the records the sequencer still holds: not yet safe to acknowledge."""
+        return {(h.topic, h.offset) for h in self.sequencer.held}
+
     def checkpoint(self) -> bytes:
-        """Everything this runner knows, as one compressed blob (see the module docstring)."""
+        """Everything this runner decided, as one compressed blob (see the module docstring).
+
+        Held records are not in it: per source it names the offset to resume from (the earliest held
+        record, else the next one) and which later offsets were already processed. Held records stay
+        unacknowledged, so they are delivered again after a restart and held again.
+        """
         seq = self.sequencer
+        held: dict[str, list[int]] = {}
+        for h in seq.held:
+            held.setdefault(h.topic, []).append(h.offset)
+        resume: dict[str, int] = {}
+        done: dict[str, list[int]] = {}
+        for topic, next_offset in self.next_offsets.items():
+            offsets = held.get(topic)
+            if not offsets:
+                resume[topic] = next_offset
+                continue
+            first = min(offsets)
+            resume[topic] = first
+            waiting = set(offsets)
+            done[topic] = [o for o in range(first, next_offset) if o not in waiting]
         body = {
             "partition": self.partition,
-            "offsets": self.next_offsets,
+            "resume": resume,
+            "accepted_until": self.next_offsets,
+            "done": done,
             "state": self.state.to_json_obj(),
             "ticks": {topic: at.isoformat() for topic, at in seq.ticks.items()},
             "released_to": seq.released_to.isoformat() if seq.released_to else None,
-            "held": [[h.topic, h.offset, h.message.model_dump_json()] for h in sorted(seq.held)],
         }
         return zlib.compress(orjson.dumps(body), 1)
 
     def restore(self, blob: bytes) -> None:
         """Load a checkpoint written by `checkpoint` (same partition)."""
         body = orjson.loads(zlib.decompress(blob))
-        self.next_offsets = {str(k): int(v) for k, v in body["offsets"].items()}
+        self.next_offsets = {str(k): int(v) for k, v in body["resume"].items()}
+        self.accepted_until = {str(k): int(v) for k, v in body["accepted_until"].items()}
+        self.done = {str(k): set(v) for k, v in body["done"].items()}
         self.state = PartitionState.from_json_obj(body["state"])
         self.sequencer = Sequencer(self.sources, self.engine.policy.allowed_lateness)
         self.sequencer.ticks = {k: datetime.fromisoformat(v) for k, v in body["ticks"].items()}
         released = body["released_to"]
         self.sequencer.released_to = datetime.fromisoformat(released) if released else None
-        for topic, offset, raw in body["held"]:
-            message = decode_intake(raw.encode())
-            assert not isinstance(message, ClockTick)
-            self.sequencer.hold(topic, offset, message)
+
+
+def _intake(message: object) -> Intake:
+    assert isinstance(message, GridReport | CameraAlert | Disposition), "only intake messages are held"
+    return message

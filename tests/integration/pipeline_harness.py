@@ -75,6 +75,17 @@ class Pipeline:
         finally:
             stop(proc)
 
+    def group_members(self) -> int:
+        """Members of the stream workers' group, once it is stable (0 while it rebalances)."""
+        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
+        try:
+            group = admin.describe_groups([self.stream_group]).get(self.stream_group, {})
+        except (NotCoordinatorError, CoordinatorNotAvailableError, CoordinatorLoadInProgressError):
+            return 0
+        finally:
+            admin.close()
+        return len(group.get("members", [])) if group.get("group_state") == "Stable" else 0
+
     def intake_end_offsets(self) -> dict[TopicPartition, int]:
         consumer = KafkaConsumer(bootstrap_servers=self.bootstrap)
         try:

@@ -56,6 +56,9 @@ def _run(
     pipeline = Pipeline(bootstrap, prefix, workdir)
     proc = pipeline.start_workers(workers)
     try:
+        # faust-streaming can stop fetching partitions that move in a rebalance while records flow (its
+        # issues #471 and #629): let every worker join before the input starts.
+        wait_until(lambda: pipeline.group_members() == workers, 120, f"{workers} workers to join", proc)
         if kill:
             replay = pipeline.cli("replay", str(recording), "--speed", speed)
             assert "errors 0" in replay.stdout

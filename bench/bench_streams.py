@@ -1,0 +1,246 @@
+"""Stream-stage benchmark: gridflow's faust worker against a bare aiokafka consume→produce loop.
+
+    python bench/bench_streams.py [--duration 3h] [--scale 20] [--latency-rate 5000]
+
+Runs on the broker in GRIDFLOW_KAFKA_BOOTSTRAP, or starts a local one in a scratch state directory. It
+records a scenario, publishes it once, then measures in the same run:
+
+1. the ceiling: a bare aiokafka loop that reads every intake record and produces it to another topic;
+2. gridflow: one `gridflow worker` draining the same records (decode, sequence, classify, escalate,
+   publish, checkpoint), timed from its first output to zero lag;
+3. latency: a second recording published at ``--latency-rate`` messages/s while a worker runs; for every
+   transition, its record's timestamp minus the timestamp of the intake record that caused it.
+
+It prints rates, their ratio, and latency percentiles. Timings on a shared 2-core machine are noisy: compare
+the ratio, and run it more than once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+
+from gridflow.services.kafka import KafkaService
+from gridflow.services.process import free_port
+from gridflow.settings import ServiceSettings
+from gridflow.topics_admin import ensure_topics
+from schemas.topics import TopicSpec, topics
+
+GRIDFLOW = [sys.executable, "-m", "gridflow.cli"]
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run([*GRIDFLOW, *args], env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        sys.exit(f"gridflow {' '.join(args)} failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+def end_offsets(bootstrap: str, specs: list[TopicSpec]) -> dict[TopicPartition, int]:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        return dict(
+            consumer.end_offsets([TopicPartition(s.name, p) for s in specs for p in range(s.partitions)])
+        )
+    finally:
+        consumer.close()
+
+
+def lag(bootstrap: str, group: str, specs: list[TopicSpec]) -> int:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        try:
+            done = admin.list_group_offsets(group).get(group, {})
+        except Exception:  # the coordinator may still be loading: treat as nothing committed
+            done = {}
+    finally:
+        admin.close()
+    return sum(
+        end - max(done[tp].offset if tp in done else 0, 0)
+        for tp, end in end_offsets(bootstrap, specs).items()
+    )
+
+
+async def bare_loop(bootstrap: str, sources: list[str], sink: str, total: int) -> float:
+    """Records/s of the simplest consume→produce loop over the same records: the ceiling."""
+    consumer = AIOKafkaConsumer(
+        *sources,
+        bootstrap_servers=bootstrap,
+        group_id=f"bare-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        max_poll_records=5000,
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await consumer.start()
+    await producer.start()
+    seen = 0
+    started = None
+    try:
+        while seen < total:
+            batch = await consumer.getmany(timeout_ms=1000)
+            started = started or time.perf_counter()
+            for records in batch.values():
+                for record in records:
+                    await producer.send(sink, record.value, key=record.key)
+                seen += len(records)
+        await producer.flush()
+        await consumer.commit()
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    return total / (time.perf_counter() - (started or time.perf_counter()))
+
+
+def worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [*GRIDFLOW, "worker"],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(30)
+
+
+def produced(bootstrap: str, spec: TopicSpec) -> int:
+    return sum(end_offsets(bootstrap, [spec]).values())
+
+
+def timestamps(bootstrap: str, spec: TopicSpec, field: str) -> dict[str, list[int]]:
+    """Record timestamps (ms) by a JSON field of the value, for every record of a topic."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    tps = [TopicPartition(spec.name, p) for p in range(spec.partitions)]
+    consumer.assign(tps)
+    ends = consumer.end_offsets(tps)
+    out: dict[str, list[int]] = {}
+    while any(consumer.position(tp) < ends[tp] for tp in tps):
+        for records in consumer.poll(timeout_ms=1000).values():
+            for record in records:
+                value = orjson.loads(record.value)
+                key = value.get(field)
+                if key is not None:
+                    out.setdefault(str(key), []).append(record.timestamp)
+    consumer.close()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", default="3h")
+    parser.add_argument("--scale", default="20")
+    parser.add_argument("--latency-rate", default="5000")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="gridflow-bench-streams-"))
+    bootstrap = os.environ.get("GRIDFLOW_KAFKA_BOOTSTRAP")
+    kafka = None
+    if bootstrap is None:
+        kafka = KafkaService(
+            ServiceSettings(
+                state_dir=work / "state", kafka_port=free_port(), kafka_controller_port=free_port()
+            )
+        )
+        print(kafka.up())
+        bootstrap = kafka.bootstrap
+    try:
+        run(bootstrap, work, args)
+    finally:
+        if kafka is not None:
+            kafka.down()
+
+
+def run(bootstrap: str, work: Path, args: argparse.Namespace) -> None:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("GRIDFLOW_")}
+    recording = work / "load.jsonl"
+    sim = [
+        "--scenario",
+        "normal_day",
+        "--seed",
+        "5",
+        "--start",
+        "2026-03-02T08:00:00+08:00",
+        "--scale",
+        args.scale,
+    ]
+    cli(base, "simulate", *sim, "--duration", args.duration, "--dry-run", "--out", str(recording))
+
+    prefix = f"bs{uuid.uuid4().hex[:6]}."
+    names = topics(prefix)
+    ensure_topics(bootstrap, list(names))
+    bare_out = TopicSpec(f"{prefix}bare.out", 6, "same as input", "delete", None)
+    ensure_topics(bootstrap, [bare_out])
+    env = {**base, "GRIDFLOW_KAFKA_BOOTSTRAP": bootstrap, "GRIDFLOW_KAFKA_TOPIC_PREFIX": prefix}
+    cli(env, "replay", str(recording), "--speed", "0")
+    intake = list(names.intake)
+    total = sum(end_offsets(bootstrap, intake).values())
+    print(f"load: {total:,} intake records ({args.duration} of normal_day at scale {args.scale})")
+
+    ceiling = asyncio.run(bare_loop(bootstrap, [s.name for s in intake], bare_out.name, total))
+    print(f"ceiling  bare aiokafka consume→produce: {ceiling:,.0f} records/s")
+
+    proc = worker(env, work / "worker.log")
+    try:
+        while produced(bootstrap, names.incident_transitions) == 0:
+            time.sleep(0.05)
+        started = time.perf_counter()
+        while lag(bootstrap, f"{prefix}gridflow-streams", intake) > 0:
+            time.sleep(0.2)
+        elapsed = time.perf_counter() - started
+    finally:
+        stop(proc)
+    rate = total / elapsed
+    print(
+        f"gridflow worker (1 process):          {rate:,.0f} records/s  ({rate / ceiling:.1%} of the ceiling)"
+    )
+
+    # Latency: a fresh namespace, a worker already running, the load published at a fixed rate.
+    prefix = f"bl{uuid.uuid4().hex[:6]}."
+    names = topics(prefix)
+    ensure_topics(bootstrap, list(names))
+    env = {**env, "GRIDFLOW_KAFKA_TOPIC_PREFIX": prefix}
+    proc = worker(env, work / "worker-latency.log")
+    try:
+        time.sleep(10)  # let the worker join its group before the clock starts
+        cli(env, "replay", str(recording), "--speed", "0", "--rate", args.latency_rate)
+        while lag(bootstrap, f"{prefix}gridflow-streams", list(names.intake)) > 0:
+            time.sleep(0.2)
+    finally:
+        stop(proc)
+    sent: dict[str, int] = {}
+    for spec in names.intake:
+        for event_id, stamps in timestamps(bootstrap, spec, "event_id").items():
+            sent[event_id] = min(stamps)
+    delays = sorted(
+        stamp - sent[event_id]
+        for event_id, stamps in timestamps(bootstrap, names.incident_transitions, "source_event_id").items()
+        if event_id in sent
+        for stamp in stamps
+    )
+    if delays:
+        pick = lambda q: delays[min(len(delays) - 1, int(q * len(delays)))]  # noqa: E731
+        print(
+            f"produce→transition at {args.latency_rate} msg/s: p50 {pick(0.5)} ms, p99 {pick(0.99)} ms, "
+            f"max {delays[-1]} ms over {len(delays):,} transitions"
+        )
+
+
+if __name__ == "__main__":
+    main()
