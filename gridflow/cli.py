@@ -14,6 +14,7 @@ import typer
 # typer runs on its own copy of click: its usage errors are that copy's classes, not click's.
 from typer._click.exceptions import UsageError as TyperUsageError
 
+from gridflow.demo.cli import register as register_demo
 from gridflow.errors import GridflowError
 from producers.cli import register as register_producers
 from sinks.cli import register as register_sinks
@@ -31,6 +32,7 @@ app.add_typer(services_app, name="services")
 register_producers(app)
 register_streams(app)
 register_sinks(app)
+register_demo(app)
 
 
 def _print(lines: list[str]) -> None:

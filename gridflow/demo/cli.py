@@ -1,0 +1,106 @@
+"""The demo commands: ``gridflow demo``, ``gridflow command-center`` and ``gridflow report``.
+
+gridflow demo [--scenario normal_day] [--speed 720] [--duration 24h] [--seed 1] [--scale 1]
+gridflow command-center [--alerts DIR] [--view/--no-view]
+gridflow report --out report.html [--database NAME]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gridflow.errors import ConfigError
+
+
+def demo(
+    scenario: Annotated[
+        str, typer.Option(help="The simulated scenario (see `gridflow simulate --help`).")
+    ] = ("normal_day"),
+    speed: Annotated[
+        float, typer.Option(help="Simulated seconds per wall second (720: a day in 2 min).")
+    ] = 720.0,
+    duration: Annotated[
+        str | None, typer.Option(help="Simulated period: 2h, 1d (default: the scenario's).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same day.")] = 1,
+    scale: Annotated[float, typer.Option(help="Multiply every arrival rate (1 = city scale).")] = 1.0,
+    workers: Annotated[int, typer.Option("--workers", help="Stream worker processes.")] = 1,
+    database: Annotated[
+        str | None, typer.Option(help="ClickHouse database for this run (default: a fresh demo_<stamp>).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Where to write the HTML report.")] = None,
+    live: Annotated[bool, typer.Option("--live/--no-live", help="Live display (on a terminal).")] = True,
+) -> None:
+    """Run a simulated day end to end, watch it live, then print the KPIs and write the HTML report."""
+    from gridflow.demo.runner import DemoConfig, run_demo
+    from producers.scenario import scenario_names
+
+    if scenario not in scenario_names():
+        raise ConfigError(f"--scenario {scenario!r}: expected one of {', '.join(scenario_names())}")
+    if not speed > 0:
+        raise ConfigError(f"--speed {speed}: expected a number > 0 (simulated seconds per wall second)")
+    if not scale > 0:
+        raise ConfigError(f"--scale {scale}: expected a number > 0")
+    if workers < 1:
+        raise ConfigError(f"--workers {workers}: expected a whole number >= 1")
+    config = DemoConfig(
+        scenario=scenario,
+        seed=seed,
+        speed=speed,
+        duration=duration,
+        scale=scale,
+        workers=workers,
+        database=database,
+        out=out,
+        live=live,
+    )
+    raise typer.Exit(run_demo(config, echo=typer.echo))
+
+
+def command_center(
+    alerts: Annotated[Path, typer.Option(help="Folder for the CAP 1.2 alert files.")] = Path("cap-alerts"),
+    view: Annotated[
+        bool, typer.Option("--view/--no-view", help="Live terminal view (else one line per alert).")
+    ] = (True),
+) -> None:
+    """Watch escalations to county and city level live and write a CAP 1.2 alert for each."""
+    import sys
+
+    from gridflow.demo.command_center import run_command_center
+    from gridflow.settings import KafkaSettings, load
+
+    kafka = load(KafkaSettings)
+    status = run_command_center(
+        kafka.servers, kafka.topic_prefix, alerts, kafka.client_options(), view and sys.stdout.isatty()
+    )
+    raise typer.Exit(status)
+
+
+def report(
+    out: Annotated[Path, typer.Option(help="The HTML file to write.")] = Path("report.html"),
+    database: Annotated[
+        str | None, typer.Option(help="Database to report on (default: the configured).")
+    ] = None,
+) -> None:
+    """Write the analyst report (KPIs and inline SVG charts) of an existing store as one HTML file."""
+    from gridflow.demo.figures import format_summary, read_figures
+    from gridflow.demo.report import write_report
+    from gridflow.settings import ClickHouseSettings, ServiceSettings, clickhouse_url, load
+    from sinks.connection import connect
+    from sinks.url import with_database
+
+    url = clickhouse_url(load(ServiceSettings), load(ClickHouseSettings))
+    with connect(with_database(url, database) if database else url) as writer:
+        figures = read_figures(writer)
+    for line in format_summary(figures.summary):
+        typer.echo(line)
+    typer.echo(f"report: {write_report(figures, out)}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)
+    app.command("command-center")(command_center)
+    app.command("report")(report)

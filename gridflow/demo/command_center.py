@@ -1,0 +1,226 @@
+"""The command-centre feed: escalations to county (L4) and city (L5) level, live, with CAP 1.2 alerts.
+
+``gridflow command-center [--alerts DIR]`` reads ``incidents`` and ``incident_transitions`` (with the topic
+prefix) from the beginning, shows the county and city escalations newest first (incident, unit, reason and
+age in event time: how long before the newest event seen), and writes one CAP 1.2 file per alert version to
+``DIR``. It runs until SIGINT/SIGTERM.
+
+:class:`Desk` is the pure part (no Kafka): it joins transitions to the incident state they need and decides
+which alerts to emit, each transition once. The shell around it polls Kafka, writes files and draws the view.
+Reading from the start on every launch is deliberate: the file names are deterministic, so a restart
+rewrites nothing and rebuilds the Alert/Update history the same way.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+from uuid import UUID
+
+from gridflow.demo.cap import Alert, alert_for, cap_time, check_cap
+from schemas.enums import Level
+from schemas.geography import geography
+from schemas.messages import Incident, Transition
+
+MAX_ROWS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """One row of the view: an incident lifted to county or city level."""
+
+    at: datetime
+    incident_id: UUID
+    level: Level
+    unit: str
+    reason: str
+    category: str
+
+
+def is_county_or_city_escalation(transition: Transition) -> bool:
+    """True when a transition lifts an incident to county or city (routed there first, or climbing there)."""
+    if transition.to_level < Level.COUNTY:
+        return False
+    return transition.from_level is None or transition.from_level < transition.to_level
+
+
+@dataclass
+class Desk:
+    """The command centre's state: incidents by id, transitions waiting for their incident, alerts issued."""
+
+    incidents: dict[UUID, Incident] = field(default_factory=dict)
+    waiting: list[Transition] = field(default_factory=list)
+    seen: set[UUID] = field(default_factory=set)
+    last_alert: dict[UUID, tuple[str, str]] = field(default_factory=dict)
+    escalations: deque[Escalation] = field(default_factory=lambda: deque(maxlen=500))
+    newest: datetime | None = None
+
+    def _clock(self, at: datetime) -> None:
+        # Age is measured in event time: against the newest event time the feed has seen.
+        if self.newest is None or at > self.newest:
+            self.newest = at
+
+    def on_incident(self, incident: Incident) -> list[Alert]:
+        """Record an incident's state; releases transitions that waited for it."""
+        known = self.incidents.get(incident.incident_id)
+        if known is None or incident.version >= known.version:
+            self.incidents[incident.incident_id] = incident
+        self._clock(incident.updated_at)
+        ready = [t for t in self.waiting if t.incident_id == incident.incident_id]
+        if not ready:
+            return []
+        self.waiting = [t for t in self.waiting if t.incident_id != incident.incident_id]
+        return self._issue(sorted(ready, key=lambda t: t.seq))
+
+    def on_transition(self, transition: Transition) -> list[Alert]:
+        """The alerts a transition produces: none unless it is a new escalation to county or city."""
+        self._clock(transition.at)
+        if transition.transition_id in self.seen or not is_county_or_city_escalation(transition):
+            return []
+        if transition.incident_id not in self.incidents:
+            self.waiting.append(transition)
+            return []
+        return self._issue([transition])
+
+    def _issue(self, transitions: Iterable[Transition]) -> list[Alert]:
+        alerts: list[Alert] = []
+        for transition in transitions:
+            if transition.transition_id in self.seen:
+                continue
+            self.seen.add(transition.transition_id)
+            incident = self.incidents[transition.incident_id]
+            alert = alert_for(incident, transition, self.last_alert.get(transition.incident_id))
+            self.last_alert[transition.incident_id] = (alert.identifier, cap_time(transition.at))
+            unit = geography().unit(transition.handling_unit)
+            self.escalations.append(
+                Escalation(
+                    transition.at,
+                    transition.incident_id,
+                    transition.to_level,
+                    unit.name,
+                    str(transition.reason),
+                    incident.category,
+                )
+            )
+            alerts.append(alert)
+        return alerts
+
+    def newest_first(self, limit: int = MAX_ROWS) -> list[Escalation]:
+        """The latest escalations, newest (in event time) first."""
+        return sorted(self.escalations, key=lambda e: e.at, reverse=True)[:limit]
+
+
+def write_alert(folder: Path, alert: Alert) -> bool:
+    """Write an alert unless its file exists; False when it fails the CAP check (then nothing is written)."""
+    problems = check_cap(alert.xml)
+    if problems:
+        print(f"command-center: {alert.identifier} fails CAP 1.2: {'; '.join(problems)}", file=sys.stderr)
+        return False
+    path = folder / alert.filename
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(alert.xml, encoding="utf-8")
+        tmp.replace(path)  # atomic: a reader never sees half an alert
+    return True
+
+
+def _age(newest: datetime | None, at: datetime) -> str:
+    seconds = int((newest - at).total_seconds()) if newest else 0
+    hours, rest = divmod(max(0, seconds), 3600)
+    return f"{hours}h{rest // 60:02d}m"
+
+
+def render(desk: Desk, written: int, folder: Path) -> object:
+    """The rich table of the view."""
+    from rich.table import Table
+
+    table = Table(
+        title=f"巴彦淖尔 command centre — county (L4) and city (L5) escalations · {written} CAP alerts",
+        caption=f"event time {desk.newest.isoformat(timespec='minutes') if desk.newest else '—'}",
+    )
+    for name in ("age", "level", "incident", "category", "unit", "reason"):
+        table.add_column(name)
+    for e in desk.newest_first():
+        style = "bold red" if e.level == Level.CITY else "yellow"
+        table.add_row(
+            _age(desk.newest, e.at),
+            f"L{int(e.level)}",
+            str(e.incident_id)[:8],
+            e.category,
+            e.unit,
+            e.reason,
+            style=style,
+        )
+    return table
+
+
+def run_command_center(
+    bootstrap: str, prefix: str, folder: Path, options: dict[str, object], view: bool
+) -> int:
+    """Consume until SIGINT/SIGTERM; returns the exit status."""
+    from kafka import KafkaConsumer, TopicPartition
+    from rich.console import Console
+    from rich.live import Live
+
+    from schemas import decode
+    from schemas.errors import GridflowError
+    from schemas.topics import topics
+
+    folder.mkdir(parents=True, exist_ok=True)
+    names = topics(prefix)
+    stop = False
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest", **options
+    )
+    specs = (names.incidents, names.incident_transitions)
+    consumer.assign([TopicPartition(s.name, p) for s in specs for p in range(s.partitions)])
+    desk, written, invalid = Desk(), 0, 0
+    live = Live(render(desk, 0, folder), console=Console(), auto_refresh=False) if view else None  # type: ignore[arg-type]
+    try:
+        if live is not None:
+            live.start()
+        while not stop:
+            batches = consumer.poll(timeout_ms=500, max_records=5000)
+            for tp, records in batches.items():
+                for record in records:
+                    if record.value is None:
+                        continue
+                    try:
+                        if tp.topic == names.incidents.name:
+                            alerts = desk.on_incident(decode(record.value, Incident))
+                        else:
+                            alerts = desk.on_transition(decode(record.value, Transition))
+                    except GridflowError:
+                        continue  # the worker's own output; a bad record is the dead-letter topic's business
+                    for alert in alerts:
+                        if write_alert(folder, alert):
+                            written += 1
+                            if live is None:
+                                print(f"command-center: {alert.msg_type} {alert.filename}", flush=True)
+                        else:
+                            invalid += 1
+            if live is not None:
+                live.update(render(desk, written, folder), refresh=True)  # type: ignore[arg-type]
+    finally:
+        if live is not None:
+            live.stop()
+        consumer.close()
+    print(
+        f"command-center: {written} CAP alerts in {folder} ({invalid} failed the check, "
+        f"{len(desk.waiting)} escalations still waiting for their incident)",
+        flush=True,
+    )
+    return 1 if invalid else 0

@@ -1,0 +1,187 @@
+"""The analyst's figures read from a ClickHouse store: the KPI summary and the breakdowns the report charts.
+
+Ratios come from the query pack (``sinks/queries/*.sql``, which mirrors :mod:`streams.kpis`), so the demo's
+summary, the HTML report and ``gridflow sql --file`` all agree. Breakdowns the pack does not hold (incidents
+per county, category and hour) are small SELECTs over the same ``incidents_latest`` view, restricted to
+matters (the pack's definition: no false alarms, merged-away incidents or alarms awaiting verification).
+
+    >>> with connect(url) as writer:
+    ...     figures = read_figures(writer)
+    >>> print("\\n".join(format_summary(figures.summary)))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from schemas.enums import Level
+from schemas.geography import geography
+from schemas.taxonomy import taxonomy
+from sinks.queries import run_query
+from sinks.writer import Value, Writer
+
+LEVEL_NAMES: dict[int, str] = {
+    1: "网格 grid",
+    2: "村/社区 village",
+    3: "乡镇 township",
+    4: "旗县区 county",
+    5: "市 city",
+}
+MATTERS = "status NOT IN ('merged', 'false_alarm', 'pending_verification')"
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The Fengqiao KPIs of one store; ratios are None when their denominator is empty."""
+
+    intake_events: int
+    incidents: int
+    transitions: int
+    settled: int
+    settled_at_village: float | None
+    settled_at_township: float | None
+    push_up_rate: float | None
+    county_city_share: float | None
+    reopen_rate: float | None
+    escalated_to_county: int
+    escalated_to_city: int
+    sla_compliance: dict[int, float | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """Everything the report shows: the summary plus (label, value) breakdowns."""
+
+    summary: Summary
+    by_county: list[tuple[str, float]]
+    by_category: list[tuple[str, float]]
+    by_hour: list[tuple[str, float]]
+    funnel: list[tuple[str, int, int, int]]  # level label, entered, escalated onward, settled here
+    database: str
+
+
+def _int(value: Value) -> int:
+    return int(value) if isinstance(value, int | float) else 0
+
+
+def _ratio(value: Value) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _share(part: int, whole: int) -> float | None:
+    # Rounded as the query pack rounds, so the summary's figures equal the SQL's.
+    return None if whole == 0 else round(part / whole, 4)
+
+
+def read_summary(writer: Writer) -> Summary:
+    """The KPI summary of the writer's database."""
+    db = writer.database
+    village = run_query(writer, "share_settled_village").dicts()[0]
+    township = run_query(writer, "share_settled_township").dicts()[0]
+    counties = run_query(writer, "push_up_rate_by_county").dicts()
+    matters = sum(_int(r["incidents"]) for r in counties)
+    pushed = sum(_int(r["pushed_up"]) for r in counties)
+    high = sum(_int(r["at_county_or_city"]) for r in counties)
+    reopen = run_query(writer, "reopen_rate").dicts()[0]
+    held: dict[int, int] = {}
+    breached: dict[int, int] = {}
+    for row in run_query(writer, "sla_compliance_by_level_category").dicts():
+        level = _int(row["level"])
+        held[level] = held.get(level, 0) + _int(row["held"])
+        breached[level] = breached.get(level, 0) + _int(row["breached_count"])
+    sla = {lv: (None if lv not in held else round(1 - breached[lv] / held[lv], 4)) for lv in range(1, 6)}
+    escalations = writer.query(
+        f"SELECT countIf(toUInt8(to_level) = 4), countIf(toUInt8(to_level) = 5) "
+        f"FROM {db}.transitions_distinct WHERE from_level IS NOT NULL "
+        f"AND toUInt8(to_level) > toUInt8(assumeNotNull(from_level))"
+    ).rows[0]
+    return Summary(
+        intake_events=_int(writer.query(f"SELECT count() FROM {db}.events_distinct").scalar()),
+        incidents=matters,
+        transitions=_int(writer.query(f"SELECT count() FROM {db}.transitions_distinct").scalar()),
+        settled=_int(village["settled"]),
+        settled_at_village=_ratio(village["share"]),
+        settled_at_township=_ratio(township["share"]),
+        push_up_rate=_share(pushed, matters),
+        county_city_share=_share(high, matters),
+        reopen_rate=_ratio(reopen["reopen_rate"]),
+        escalated_to_county=_int(escalations[0]),
+        escalated_to_city=_int(escalations[1]),
+        sla_compliance=sla,
+    )
+
+
+def read_figures(writer: Writer) -> Figures:
+    """The summary and every breakdown the report charts."""
+    db = writer.database
+    geo, tax = geography(), taxonomy()
+    counties = writer.query(
+        f"SELECT CAST(county_code AS String), count() FROM {db}.incidents_latest WHERE {MATTERS} "
+        f"GROUP BY county_code ORDER BY county_code"
+    ).rows
+    categories = writer.query(
+        f"SELECT CAST(category AS String) AS c, count() AS n FROM {db}.incidents_latest WHERE {MATTERS} "
+        f"GROUP BY c ORDER BY n DESC, c"
+    ).rows
+    hours: dict[int, int] = {
+        _int(h): _int(n)
+        for h, n in writer.query(
+            f"SELECT toHour(opened_at) AS h, count() FROM {db}.incidents_latest WHERE {MATTERS} GROUP BY h"
+        ).rows
+    }
+    funnel = [
+        (
+            LEVEL_NAMES[_int(r["level"])],
+            _int(r["entered"]),
+            _int(r["escalated_onward"]),
+            _int(r["settled_here"]),
+        )
+        for r in run_query(writer, "escalation_funnel").dicts()
+    ]
+
+    def category_name(code: str) -> str:
+        known = tax.categories.get(code)
+        return f"{known.name_zh} {code}" if known else code
+
+    return Figures(
+        summary=read_summary(writer),
+        by_county=[(geo.unit(str(code)).name, float(_int(n))) for code, n in counties],
+        by_category=[(category_name(str(code)), float(_int(n))) for code, n in categories],
+        by_hour=[(f"{h:02d}", float(hours.get(h, 0))) for h in range(24)],
+        funnel=funnel,
+        database=db,
+    )
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.2f}%"
+
+
+def summary_rows(summary: Summary) -> list[tuple[str, str]]:
+    """The summary as (label, value) pairs, in the order they are printed and shown in the report."""
+    rows = [
+        ("intake events", f"{summary.intake_events:,}"),
+        ("incidents (matters)", f"{summary.incidents:,}"),
+        ("transitions", f"{summary.transitions:,}"),
+        ("settled", f"{summary.settled:,}"),
+        ("小事不出村 settled at grid/village", _pct(summary.settled_at_village)),
+        ("大事不出镇 settled at or below township", _pct(summary.settled_at_township)),
+        ("上交率 pushed up to county/city", _pct(summary.push_up_rate)),
+        ("at county/city (any route)", _pct(summary.county_city_share)),
+        ("escalations to county (L4)", f"{summary.escalated_to_county:,}"),
+        ("escalations to city (L5)", f"{summary.escalated_to_city:,}"),
+        ("reopen rate", _pct(summary.reopen_rate)),
+    ]
+    rows += [
+        (f"SLA compliance L{lv} {Level(lv).name.lower()}", _pct(v))
+        for lv, v in summary.sla_compliance.items()
+    ]
+    return rows
+
+
+def format_summary(summary: Summary) -> list[str]:
+    """The analyst summary as aligned text lines, the way ``gridflow demo`` prints it."""
+    rows = summary_rows(summary)
+    return ["analyst summary (Fengqiao KPIs, from the store)"] + [
+        f"  {label:<40}  {value}" for label, value in rows
+    ]

@@ -1,0 +1,95 @@
+"""The analyst report: one self-contained HTML page with inline SVG charts (no JavaScript, no network).
+
+Charts, in page order (tests and the screenshot check rely on it): incidents by county, by category, by
+hour; the escalation funnel by level; SLA compliance by level; the shares settled at each level. The KPI
+summary table above them holds the same figures ``gridflow demo`` prints.
+
+    gridflow report --out report.html      # on the configured store (or --database NAME)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from pathlib import Path
+
+from gridflow.demo.figures import LEVEL_NAMES, Figures, summary_rows
+from gridflow.demo.svg import PALETTE, Series, bar_chart, column_chart, grouped_bar_chart
+
+STYLE = """
+body { font-family: 'Noto Sans CJK SC', 'WenQuanYi Zen Hei', sans-serif; margin: 24px; color: #1a202c;
+       background: #ffffff; }
+h1 { font-size: 24px; margin: 0 0 4px 0; }
+p.meta { color: #4a5568; margin: 0 0 16px 0; }
+table.kpis { border-collapse: collapse; margin-bottom: 16px; }
+table.kpis td { border-bottom: 1px solid #e2e8f0; padding: 3px 12px 3px 0; font-size: 14px; }
+table.kpis td.v { text-align: right; font-variant-numeric: tabular-nums; }
+div.grid { display: flex; flex-wrap: wrap; gap: 16px; }
+div.card { border: 1px solid #e2e8f0; border-radius: 6px; padding: 6px; }
+"""
+
+
+def charts(figures: Figures) -> list[str]:
+    """The report's SVG charts, in page order."""
+    s = figures.summary
+    funnel_labels = [label for label, *_ in figures.funnel]
+    return [
+        bar_chart("按旗县区 Incidents by county", figures.by_county, color=PALETTE[0]),
+        bar_chart("按类别 Incidents by category", figures.by_category, color=PALETTE[1]),
+        column_chart("按小时 Incidents by hour opened (Asia/Shanghai)", figures.by_hour, color=PALETTE[5]),
+        grouped_bar_chart(
+            "五级联动 Escalation funnel by level",
+            funnel_labels,
+            [
+                Series("entered", [float(e) for _, e, _, _ in figures.funnel], PALETTE[0]),
+                Series("escalated onward", [float(x) for _, _, x, _ in figures.funnel], PALETTE[1]),
+                Series("settled here", [float(x) for _, _, _, x in figures.funnel], PALETTE[2]),
+            ],
+        ),
+        bar_chart(
+            "SLA compliance by level",
+            [(LEVEL_NAMES[lv], v or 0.0) for lv, v in s.sla_compliance.items()],
+            percent=True,
+            maximum=1.0,
+            color=PALETTE[2],
+        ),
+        bar_chart(
+            "枫桥经验 Shares settled at each level",
+            [
+                ("小事不出村 grid/village", s.settled_at_village or 0.0),
+                ("大事不出镇 ≤ township", s.settled_at_township or 0.0),
+                ("上交率 pushed up", s.push_up_rate or 0.0),
+                ("at county/city", s.county_city_share or 0.0),
+            ],
+            percent=True,
+            maximum=1.0,
+            color=PALETTE[3],
+            label_width=190,
+        ),
+    ]
+
+
+def render_report(
+    figures: Figures, *, title: str = "gridflow — 巴彦淖尔市 analyst report", note: str = ""
+) -> str:
+    """The whole HTML page."""
+    rows = "".join(
+        f"<tr><td>{escape(label)}</td><td class='v'>{escape(value)}</td></tr>"
+        for label, value in summary_rows(figures.summary)
+    )
+    cards = "".join(f"<div class='card'>{svg}</div>" for svg in charts(figures))
+    meta = f"database {escape(figures.database)}" + (f" · {escape(note)}" if note else "")
+    return (
+        "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>"
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
+        f"<h1>{escape(title)}</h1><p class='meta'>{meta}</p>"
+        f"<table class='kpis'>{rows}</table><div class='grid'>{cards}</div></body></html>\n"
+    )
+
+
+def write_report(figures: Figures, out: Path, *, note: str = "") -> Path:
+    """Write the report to ``out`` (parents created) and return its absolute path."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stamp = note or f"generated {datetime.now().astimezone().isoformat(timespec='seconds')}"
+    out.write_text(render_report(figures, note=stamp), encoding="utf-8")
+    return out.resolve()

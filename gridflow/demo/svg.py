@@ -1,0 +1,148 @@
+"""Bar charts as inline SVG strings, built in Python so the HTML report needs no JavaScript and no network.
+
+Three shapes cover the report: :func:`bar_chart` (horizontal bars, one per label), :func:`column_chart`
+(vertical bars, e.g. per hour) and :func:`grouped_bar_chart` (several series per label, e.g. the funnel).
+Every bar is a ``<rect class="bar">`` whose length is proportional to its value over the chart's maximum,
+so tests (and the screenshot test) can find and measure them. Text is escaped; labels may be Chinese.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+PALETTE = ("#2b6cb0", "#dd6b20", "#38a169", "#805ad5", "#d53f8c", "#319795", "#b7791f")
+FONT = "font-family='Noto Sans CJK SC, WenQuanYi Zen Hei, sans-serif'"
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One named series of a grouped chart: a value per label, drawn in one colour."""
+
+    name: str
+    values: Sequence[float]
+    color: str
+
+
+def _number(value: float, percent: bool) -> str:
+    if percent:
+        return f"{value * 100:.1f}%"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def _scale(values: Sequence[float], maximum: float | None) -> float:
+    # A chart of zeros still draws (empty bars) rather than dividing by zero.
+    top = maximum if maximum is not None else max(values, default=0.0)
+    return top if top > 0 else 1.0
+
+
+def _frame(width: int, height: int, title: str, body: list[str]) -> str:
+    return (
+        f"<svg xmlns='http://www.w3.org/2000/svg' class='chart' width='{width}' height='{height}' "
+        f"viewBox='0 0 {width} {height}' role='img' aria-label='{escape(title, quote=True)}'>"
+        f"<title>{escape(title)}</title>"
+        f"<rect x='0' y='0' width='{width}' height='{height}' fill='#ffffff'/>"
+        f"<text x='8' y='20' {FONT} font-size='15' font-weight='bold' fill='#1a202c'>{escape(title)}</text>"
+        + "".join(body)
+        + "</svg>"
+    )
+
+
+def bar_chart(
+    title: str,
+    items: Sequence[tuple[str, float]],
+    *,
+    percent: bool = False,
+    maximum: float | None = None,
+    color: str = PALETTE[0],
+    width: int = 560,
+    label_width: int = 150,
+) -> str:
+    """Horizontal bars, one per ``(label, value)``; ``percent`` shows values in [0, 1] as percentages."""
+    row, top = 26, 34
+    plot = width - label_width - 70
+    top_value = _scale([v for _, v in items], maximum)
+    body: list[str] = []
+    for i, (label, value) in enumerate(items):
+        y = top + i * row
+        length = max(0.0, value) / top_value * plot
+        body.append(
+            f"<text x='{label_width - 6}' y='{y + 15}' text-anchor='end' {FONT} font-size='12' "
+            f"fill='#2d3748'>{escape(label)}</text>"
+            f"<rect class='bar' x='{label_width}' y='{y + 3}' width='{length:.1f}' height='{row - 8}' "
+            f"fill='{color}'/>"
+            f"<text x='{label_width + length + 4:.1f}' y='{y + 15}' {FONT} font-size='11' "
+            f"fill='#4a5568'>{_number(value, percent)}</text>"
+        )
+    return _frame(width, top + len(items) * row + 8, title, body)
+
+
+def column_chart(
+    title: str,
+    items: Sequence[tuple[str, float]],
+    *,
+    color: str = PALETTE[0],
+    width: int = 1100,
+    height: int = 260,
+) -> str:
+    """Vertical bars, one per ``(label, value)``, labels under the axis (e.g. the 24 hours of a day)."""
+    top, bottom, left = 34, 40, 50
+    plot_h = height - top - bottom
+    slot = (width - left - 10) / max(1, len(items))
+    top_value = _scale([v for _, v in items], None)
+    body = [
+        f"<line x1='{left}' y1='{top + plot_h}' x2='{width - 10}' y2='{top + plot_h}' stroke='#a0aec0'/>",
+        f"<text x='{left - 6}' y='{top + 10}' text-anchor='end' {FONT} font-size='11' fill='#4a5568'>"
+        f"{_number(top_value, False)}</text>",
+    ]
+    for i, (label, value) in enumerate(items):
+        h = max(0.0, value) / top_value * plot_h
+        x = left + i * slot
+        body.append(
+            f"<rect class='bar' x='{x + slot * 0.12:.1f}' y='{top + plot_h - h:.1f}' "
+            f"width='{slot * 0.76:.1f}' height='{h:.1f}' fill='{color}'><title>{escape(label)}: "
+            f"{_number(value, False)}</title></rect>"
+            f"<text x='{x + slot / 2:.1f}' y='{top + plot_h + 16}' text-anchor='middle' {FONT} "
+            f"font-size='11' fill='#2d3748'>{escape(label)}</text>"
+        )
+    return _frame(width, height, title, body)
+
+
+def grouped_bar_chart(
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[Series],
+    *,
+    width: int = 560,
+    label_width: int = 150,
+) -> str:
+    """Horizontal bars grouped per label, one bar per series, with a legend (e.g. the escalation funnel)."""
+    bar, gap, top = 14, 10, 56
+    group = bar * len(series) + gap
+    plot = width - label_width - 70
+    top_value = _scale([v for s in series for v in s.values], None)
+    body: list[str] = []
+    for j, s in enumerate(series):
+        x = 8 + j * 150
+        body.append(
+            f"<rect x='{x}' y='30' width='12' height='12' fill='{s.color}'/>"
+            f"<text x='{x + 16}' y='40' {FONT} font-size='12' fill='#2d3748'>{escape(s.name)}</text>"
+        )
+    for i, label in enumerate(labels):
+        y = top + i * group
+        body.append(
+            f"<text x='{label_width - 6}' y='{y + group / 2:.1f}' text-anchor='end' {FONT} font-size='12' "
+            f"fill='#2d3748'>{escape(label)}</text>"
+        )
+        for j, s in enumerate(series):
+            value = s.values[i] if i < len(s.values) else 0.0
+            length = max(0.0, value) / top_value * plot
+            by = y + j * bar
+            body.append(
+                f"<rect class='bar' x='{label_width}' y='{by}' width='{length:.1f}' height='{bar - 2}' "
+                f"fill='{s.color}'/>"
+                f"<text x='{label_width + length + 4:.1f}' y='{by + bar - 3}' {FONT} font-size='10' "
+                f"fill='#4a5568'>{_number(value, False)}</text>"
+            )
+    return _frame(width, top + len(labels) * group + 8, title, body)
