@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+DEMO_ARGS ?=
 
 .PHONY: install test unit check format services services-down demo bench clean
 
@@ -39,6 +40,11 @@ services: $(STAMP)
 
 services-down: $(STAMP)
 	$(BIN)/gridflow services down
+
+# A simulated day end to end (about two minutes): services, topics, schema, simulator, worker, sink and the
+# command-centre feed, a live display, then the KPIs and an HTML report. DEMO_ARGS passes options through.
+demo: $(STAMP)
+	$(BIN)/gridflow demo $(DEMO_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,85 @@
+"""The report's SVG chart builders and HTML page: non-empty, bars scaled to their values, offline."""
+
+from __future__ import annotations
+
+import re
+
+from gridflow.demo.figures import Figures, Summary
+from gridflow.demo.report import charts, render_report
+from gridflow.demo.svg import Series, bar_chart, column_chart, grouped_bar_chart
+
+WIDTH = re.compile(r"<rect class='bar' x='[\d.]+' y='[\d.]+' width='([\d.]+)'")
+HEIGHT = re.compile(r"<rect class='bar' x='[\d.]+' y='[\d.]+' width='[\d.]+' height='([\d.]+)'")
+
+
+def figures() -> Figures:
+    summary = Summary(
+        intake_events=1000,
+        incidents=300,
+        transitions=900,
+        settled=70,
+        settled_at_village=0.8857,
+        settled_at_township=0.9286,
+        push_up_rate=0.0945,
+        county_city_share=0.1629,
+        reopen_rate=0.02,
+        escalated_to_county=12,
+        escalated_to_city=22,
+        sla_compliance={1: 0.98, 2: 1.0, 3: None, 4: 1.0, 5: 0.1364},
+    )
+    return Figures(
+        summary=summary,
+        by_county=[("临河区", 110.0), ("五原县", 42.0)],
+        by_category=[("相邻关系 neighbour", 22.0), ("火灾 fire", 10.0)],
+        by_hour=[(f"{h:02d}", float(h % 5)) for h in range(24)],
+        funnel=[("grid", 122, 20, 45), ("village", 114, 13, 17), ("city", 22, 0, 0)],
+        database="demo_test",
+    )
+
+
+def test_bar_chart_scales_bars_to_the_largest_value() -> None:
+    svg = bar_chart("t", [("a", 100.0), ("b", 50.0), ("c", 0.0)], width=560, label_width=150)
+    widths = [float(w) for w in WIDTH.findall(svg)]
+    assert len(widths) == 3
+    assert widths[0] == 560 - 150 - 70
+    assert widths[1] == widths[0] / 2
+    assert widths[2] == 0
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+
+
+def test_percent_bars_are_scaled_to_one_and_labelled_as_percentages() -> None:
+    svg = bar_chart("t", [("a", 0.5)], percent=True, maximum=1.0)
+    assert float(WIDTH.findall(svg)[0]) == (560 - 150 - 70) / 2
+    assert "50.0%" in svg
+
+
+def test_column_chart_has_one_bar_per_item_scaled_in_height() -> None:
+    svg = column_chart("hours", [("00", 4.0), ("01", 2.0)], height=260)
+    heights = [float(h) for h in HEIGHT.findall(svg)]
+    assert heights == [260 - 34 - 40, (260 - 34 - 40) / 2]
+
+
+def test_grouped_chart_draws_every_series_and_a_legend() -> None:
+    svg = grouped_bar_chart(
+        "funnel", ["L1", "L2"], [Series("a", [2, 1], "#000"), Series("b", [1, 0], "#111")]
+    )
+    assert len(WIDTH.findall(svg)) == 4
+    assert ">a</text>" in svg and ">b</text>" in svg
+
+
+def test_an_all_zero_chart_still_draws() -> None:
+    svg = bar_chart("empty", [("a", 0.0)])
+    assert [float(w) for w in WIDTH.findall(svg)] == [0.0]
+
+
+def test_labels_are_escaped() -> None:
+    assert "&lt;b&gt;" in bar_chart("t", [("<b>", 1.0)])
+
+
+def test_report_holds_six_charts_with_bars_and_no_script() -> None:
+    html = render_report(figures())
+    assert html.count("<svg") == 6 == len(charts(figures()))
+    for svg in charts(figures()):
+        assert any(float(w) > 0 for w in WIDTH.findall(svg)) or any(float(h) > 0 for h in HEIGHT.findall(svg))
+    assert "<script" not in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
+    assert "小事不出村" in html and "88.57%" in html
