@@ -18,6 +18,7 @@ DISPOSITIONS: Final = "intake.dispositions"
 INCIDENTS: Final = "incidents"
 INCIDENT_TRANSITIONS: Final = "incident_transitions"
 CLUSTER_SIGNALS: Final = "cluster_signals"
+COUNTY_ALERTS: Final = "county_alerts"
 DEADLETTER: Final = "deadletter"
 
 _DAY_MS = 24 * 60 * 60 * 1000
@@ -53,6 +54,7 @@ class Topics(NamedTuple):
     incidents: TopicSpec
     incident_transitions: TopicSpec
     cluster_signals: TopicSpec
+    county_alerts: TopicSpec
     deadletter: TopicSpec
 
     @property
@@ -93,5 +95,6 @@ def topics(prefix: str = "") -> Topics:
         incidents=spec(INCIDENTS, 6, "incident id", "compact", None),
         incident_transitions=spec(INCIDENT_TRANSITIONS, 6, "incident id", "delete", 30),
         cluster_signals=spec(CLUSTER_SIGNALS, 6, "county code", "delete", 1),
+        county_alerts=spec(COUNTY_ALERTS, 6, "county code", "delete", 30),
         deadletter=spec(DEADLETTER, 1, "source topic", "delete", 30),
     )

@@ -25,6 +25,7 @@ import faust
 
 from gridflow.settings import KafkaSettings
 from schemas.topics import Topics, topics
+from streams.county_shell import CountyShell
 from streams.escalation import Engine
 from streams.runner import Emit, PartitionRunner
 
@@ -92,6 +93,14 @@ class StreamsApp:
         self.lock = asyncio.Lock()
         self.stream: Any = None
         agent = self.app.agent(self.intake, name="escalate", concurrency=1)(self._escalate)
+        self.county = CountyShell(
+            self.app,
+            source=self.names.cluster_signals.name,
+            sink=self.names.county_alerts.name,
+            upstream=partitions,
+            partitions=self.names.cluster_signals.partitions,
+            window=self.engine.policy.cluster_window,
+        )
         self.app.on_partitions_revoked.connect(self._on_revoked)
         self.app.timer(CHECKPOINT_EVERY_S)(self._checkpoint_idle)
         self.agent = agent
@@ -137,7 +146,7 @@ class StreamsApp:
                     message.incref()
                     self.unacked.setdefault(message.partition, []).append(event)
                     for emit in emits:
-                        pending.append(await self._publish(producer, emit))
+                        pending += await self._publish(producer, emit)
                 if pending:
                     await asyncio.gather(*pending)  # outputs acknowledged before a checkpoint moves past them
                 await self._checkpoint(stream, due_only=True)
@@ -173,8 +182,14 @@ class StreamsApp:
                 else:
                     await stream.ack(event)
 
-    async def _publish(self, producer: Any, emit: Emit) -> Any:
-        return await producer.send(self.outputs[emit.role], emit.key, emit.value, None, None, None)
+    async def _publish(self, producer: Any, emit: Emit) -> list[Any]:
+        if emit.role == "watermarks":  # every county-stage partition needs every upstream frontier
+            topic = self.names.cluster_signals
+            return [
+                await producer.send(topic.name, None, emit.value, p, None, None)
+                for p in range(topic.partitions)
+            ]
+        return [await producer.send(self.outputs[emit.role], emit.key, emit.value, None, None, None)]
 
 
 def _key(partition: int) -> bytes:

@@ -31,6 +31,7 @@ from schemas.decode import decode_intake
 from schemas.enums import MessageStatus
 from schemas.errors import DecodeError
 from schemas.messages import CameraAlert, ClockTick, DeadLetter, Disposition, GridReport, Incident, Transition
+from streams.county import Watermark
 from streams.escalation import Engine
 from streams.outputs import ClusterSignal, DeadLetterRequest, ErrorClass, Output, SourceRef
 from streams.sequencer import Held, Intake, Sequencer
@@ -43,7 +44,7 @@ Clock = Callable[[], datetime]  # wall clock, only for DeadLetter.processed_at
 class Emit:
     """A message for a topic: which output topic (by role), its key and its encoded value."""
 
-    role: str  # "incidents" | "incident_transitions" | "cluster_signals" | "deadletter"
+    role: str  # "incidents" | "incident_transitions" | "cluster_signals" | "deadletter" | "watermarks"
     key: bytes
     value: bytes
 
@@ -63,6 +64,7 @@ class PartitionRunner:
     # ``done`` were fully processed, the others were still held and are held again as they are redelivered.
     accepted_until: dict[str, int] = field(default_factory=dict)
     done: dict[str, set[int]] = field(default_factory=dict)
+    announced: datetime | None = None  # the last frontier sent to the county stage
 
     def __post_init__(self) -> None:
         self.state = self.engine.initial_state()
@@ -92,7 +94,7 @@ class PartitionRunner:
             emits += self._step(held.message, SourceRef(held.topic, self.partition, held.offset))
         if release.ready or isinstance(message, ClockTick):
             frontier = self.sequencer.frontier()
-            if frontier is not None:
+            if frontier is not None and frontier != self.announced:
                 # The core's watermark is a tick's time minus the lateness: hand it the frontier that way.
                 tick = ClockTick(
                     status=message.status,
@@ -102,6 +104,9 @@ class PartitionRunner:
                     seq=0,
                 )
                 emits += self._step(tick, None)
+                # Everything before the frontier is decided: tell the county stage (after its signals).
+                self.announced = frontier
+                emits.append(Emit("watermarks", b"", Watermark(self.partition, frontier).to_json()))
         return emits
 
     def _step(self, message: Any, ref: SourceRef | None) -> list[Emit]:

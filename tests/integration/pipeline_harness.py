@@ -174,7 +174,8 @@ def final_view(pipeline: Pipeline) -> dict[str, dict[str, Any]]:
     for letter in pipeline.read("deadletter"):
         letter.pop("processed_at")  # wall clock, recorded only
         dead[letter["dead_letter_id"]] = letter
-    return {"transitions": transitions, "incidents": incidents, "deadletters": dead}
+    county = {a["alert_id"]: a for a in pipeline.read("county_alerts")}
+    return {"transitions": transitions, "incidents": incidents, "deadletters": dead, "county_alerts": county}
 
 
 def dumps(obj: Any) -> bytes:

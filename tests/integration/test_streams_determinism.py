@@ -96,6 +96,7 @@ def _assert_same(run: dict[str, Any], baseline: dict[str, Any]) -> None:
     assert run["transitions"] == baseline["transitions"]
     assert run["incidents"] == baseline["incidents"]
     assert run["deadletters"] == baseline["deadletters"]
+    assert run["county_alerts"] == baseline["county_alerts"]
 
 
 def test_baseline_has_substance(baseline: dict[str, Any], recording: Path) -> None:

@@ -115,6 +115,7 @@ def test_topic_registry_matches_contract() -> None:
         "incidents",
         "incident_transitions",
         "cluster_signals",
+        "county_alerts",
         "deadletter",
     ]
     assert reg.incidents.cleanup_policy == "compact" and reg.incidents.retention_ms is None
