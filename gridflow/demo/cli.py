@@ -7,6 +7,7 @@ gridflow report --out report.html [--database NAME]
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -57,7 +58,10 @@ def demo(
         out=out,
         live=live,
     )
-    raise typer.Exit(run_demo(config, echo=typer.echo))
+    status = run_demo(config, echo=typer.echo)
+    if status:
+        # SystemExit, not typer.Exit: with standalone_mode=False click swallows the Exit code.
+        sys.exit(status)
 
 
 def command_center(
@@ -67,8 +71,6 @@ def command_center(
     ] = (True),
 ) -> None:
     """Watch escalations to county and city level live and write a CAP 1.2 alert for each."""
-    import sys
-
     from gridflow.demo.command_center import run_command_center
     from gridflow.settings import KafkaSettings, load
 
@@ -76,7 +78,8 @@ def command_center(
     status = run_command_center(
         kafka.servers, kafka.topic_prefix, alerts, kafka.client_options(), view and sys.stdout.isatty()
     )
-    raise typer.Exit(status)
+    if status:
+        sys.exit(status)
 
 
 def report(

@@ -358,6 +358,11 @@ def _watch(pipeline: Pipeline, probe: Probe, live_view: bool, echo: Any) -> None
                     return
                 done_at = (done_at or time.monotonic()) if done else None
                 if done_at is not None and time.monotonic() - done_at > DRAIN_TIMEOUT_S:
-                    raise ServiceError(f"demo: the pipeline did not catch up within {DRAIN_TIMEOUT_S:.0f} s")
+                    # Stop anyway: the summary covers what landed, consistent since the sink commits last.
+                    echo(
+                        f"demo: still {rates.stream_lag:,} messages behind after {DRAIN_TIMEOUT_S:.0f} s of "
+                        "draining; stopping now (try a smaller --scale or a lower --speed)"
+                    )
+                    return
     finally:
         probe.close()
