@@ -145,7 +145,7 @@ def read_figures(writer: Writer) -> Figures:
 
     return Figures(
         summary=read_summary(writer),
-        by_county=[(geo.unit(str(code)).name, float(_int(n))) for code, n in counties],
+        by_county=[(f"{geo.unit(str(code)).name} {code}", float(_int(n))) for code, n in counties],
         by_category=[(category_name(str(code)), float(_int(n))) for code, n in categories],
         by_hour=[(f"{h:02d}", float(hours.get(h, 0))) for h in range(24)],
         funnel=funnel,
