@@ -28,8 +28,8 @@ def demo(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same day.")] = 1,
     scale: Annotated[
-        float, typer.Option(help="Multiply every arrival rate (1 = city scale; 0.25 keeps up on 2 cores).")
-    ] = 0.25,
+        float, typer.Option(help="Multiply every arrival rate (1 = city scale; 0.5 keeps up on 2 cores).")
+    ] = 0.5,
     workers: Annotated[int, typer.Option("--workers", help="Stream worker processes.")] = 1,
     database: Annotated[
         str | None, typer.Option(help="ClickHouse database for this run (default: a fresh demo_<stamp>).")

@@ -28,6 +28,8 @@ LEVEL_NAMES: dict[int, str] = {
     5: "市 city",
 }
 MATTERS = "status NOT IN ('merged', 'false_alarm', 'pending_verification')"
+# The escalation paths of the policy (DESIGN.md section 4); the summary counts the transitions of each.
+ESCALATION_REASONS = ("sla_breach", "severity_upgrade", "repeat_dispute", "cluster", "handler_request")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,7 @@ class Summary:
     escalated_to_county: int
     escalated_to_city: int
     sla_compliance: dict[int, float | None] = field(default_factory=dict)
+    escalation_reasons: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +98,14 @@ def read_summary(writer: Writer) -> Summary:
         f"FROM {db}.transitions_distinct WHERE from_level IS NOT NULL "
         f"AND toUInt8(to_level) > toUInt8(assumeNotNull(from_level))"
     ).rows[0]
+    reasons = dict.fromkeys(ESCALATION_REASONS, 0)
+    for reason, count in writer.query(
+        f"SELECT CAST(reason AS String) AS r, count() FROM {db}.transitions_distinct GROUP BY r"
+    ).rows:
+        if reason in reasons:
+            reasons[str(reason)] = _int(count)
     return Summary(
+        escalation_reasons=reasons,
         intake_events=_int(writer.query(f"SELECT count() FROM {db}.events_distinct").scalar()),
         incidents=matters,
         transitions=_int(writer.query(f"SELECT count() FROM {db}.transitions_distinct").scalar()),
@@ -172,6 +182,7 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
         ("escalations to city (L5)", f"{summary.escalated_to_city:,}"),
         ("reopen rate", _pct(summary.reopen_rate)),
     ]
+    rows += [(f"transitions for {reason}", f"{n:,}") for reason, n in summary.escalation_reasons.items()]
     rows += [
         (f"SLA compliance L{lv} {Level(lv).name.lower()}", _pct(v))
         for lv, v in summary.sla_compliance.items()

@@ -63,6 +63,12 @@ def test_demo_prints_the_store_kpis_and_writes_the_report(
         counties = run_query(store, "push_up_rate_by_county").dicts()
         transitions = store.query(f"SELECT count() FROM {ch_database}.transitions_distinct").scalar()
         events = store.query(f"SELECT count() FROM {ch_database}.events_distinct").scalar()
+        reasons = dict(
+            store.query(
+                f"SELECT CAST(reason AS String), count() "
+                f"FROM {ch_database}.transitions_distinct GROUP BY reason"
+            ).rows
+        )
     matters = sum(int(str(r["incidents"])) for r in counties)
     pushed = sum(int(str(r["pushed_up"])) for r in counties)
     assert matters > 0 and int(str(events)) > 0
@@ -75,6 +81,8 @@ def test_demo_prints_the_store_kpis_and_writes_the_report(
     assert printed["上交率 pushed up to county/city"] == _pct(round(pushed / matters, 4))
     assert printed["reopen rate"] == _pct(reopen["reopen_rate"])
     assert sum(1 for label in printed if label.startswith("SLA compliance L")) == 5
+    for reason in ("sla_breach", "severity_upgrade", "repeat_dispute", "cluster", "handler_request"):
+        assert printed[f"transitions for {reason}"] == f"{int(str(reasons.get(reason, 0))):,}"
 
     report_line = next(line for line in lines if line.startswith("report: "))
     assert Path(report_line.removeprefix("report: ")) == out.resolve()

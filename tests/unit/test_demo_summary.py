@@ -18,6 +18,7 @@ SUMMARY = Summary(
     reopen_rate=0.0,
     escalated_to_county=12,
     escalated_to_city=22,
+    escalation_reasons={"sla_breach": 1234, "cluster": 0},
     sla_compliance={1: 0.98, 2: None, 3: 1.0, 4: 1.0, 5: 0.1364},
 )
 
@@ -32,6 +33,8 @@ def test_summary_formats_counts_percentages_and_missing_ratios() -> None:
     assert rows["reopen rate"] == "0.00%"
     assert rows["SLA compliance L2 village"] == "n/a"
     assert rows["SLA compliance L5 city"] == "13.64%"
+    assert rows["transitions for sla_breach"] == "1,234"
+    assert rows["transitions for cluster"] == "0"
 
 
 def test_each_printed_line_splits_into_label_and_value() -> None:
