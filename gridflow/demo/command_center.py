@@ -5,10 +5,11 @@ prefix) from the beginning, shows the county and city escalations newest first (
 age in event time: how long before the newest event seen), and writes one CAP 1.2 file per alert version to
 ``DIR``. It runs until SIGINT/SIGTERM.
 
-:class:`Desk` is the pure part (no Kafka): it joins transitions to the incident state they need and decides
-which alerts to emit, each transition once. The shell around it polls Kafka, writes files and draws the view.
-Reading from the start on every launch is deliberate: the file names are deterministic, so a restart
-rewrites nothing and rebuilds the Alert/Update history the same way.
+:class:`Desk` is the pure part (no Kafka): it joins each transition to the incident state it produced (an
+incident's version equals the seq of its latest transition, so a transition waits for version >= its seq)
+and decides which alerts to emit, each transition once. The shell around it polls Kafka, writes files and
+draws the view. Reading from the start on every launch is deliberate: file names are deterministic, so a
+restart skips the alerts already written and rebuilds the Alert/Update history for the new ones.
 """
 
 from __future__ import annotations
@@ -72,10 +73,11 @@ class Desk:
         if known is None or incident.version >= known.version:
             self.incidents[incident.incident_id] = incident
         self._clock(incident.updated_at)
-        ready = [t for t in self.waiting if t.incident_id == incident.incident_id]
+        current = self.incidents[incident.incident_id]
+        ready = [t for t in self.waiting if t.incident_id == current.incident_id and t.seq <= current.version]
         if not ready:
             return []
-        self.waiting = [t for t in self.waiting if t.incident_id != incident.incident_id]
+        self.waiting = [t for t in self.waiting if t not in ready]
         return self._issue(sorted(ready, key=lambda t: t.seq))
 
     def on_transition(self, transition: Transition) -> list[Alert]:
@@ -83,8 +85,11 @@ class Desk:
         self._clock(transition.at)
         if transition.transition_id in self.seen or not is_county_or_city_escalation(transition):
             return []
-        if transition.incident_id not in self.incidents:
-            self.waiting.append(transition)
+        known = self.incidents.get(transition.incident_id)
+        # Wait for the incident state this transition produced: an older one may predate a severity upgrade.
+        if known is None or known.version < transition.seq:
+            if transition not in self.waiting:
+                self.waiting.append(transition)
             return []
         return self._issue([transition])
 

@@ -100,10 +100,13 @@ def test_desk_waits_for_the_incident_dedups_and_updates() -> None:
     _, to_city = _escalation(Level.CITY, seq=3, source=Level.COUNTY)
     desk = Desk()
     assert desk.on_transition(to_county) == []  # its incident is not known yet
-    first = desk.on_incident(incident)
+    assert desk.on_incident(incident) == []  # version 1 predates transition 2
+    first = desk.on_incident(incident.model_copy(update={"version": 2, "severity": 4}))
+    assert "<severity>Severe</severity>" in first[0].xml  # the state the transition produced
     assert [a.msg_type for a in first] == ["Alert"]
     assert desk.on_transition(to_county) == []  # redelivered: the same transition id
-    second = desk.on_transition(to_city)
+    assert desk.on_transition(to_city) == []
+    second = desk.on_incident(incident.model_copy(update={"version": 3, "severity": 4}))
     assert [a.msg_type for a in second] == ["Update"]
     assert [e.level for e in desk.newest_first()] == [Level.CITY, Level.COUNTY]
     assert all(check_cap(a.xml) == [] for a in first + second)
