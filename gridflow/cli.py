@@ -75,7 +75,9 @@ def services_fetch() -> None:
 def main(argv: list[str] | None = None, app: typer.Typer = app) -> None:
     """Console-script entry point: run the CLI, turning known errors into one line and exit 2."""
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)  # without standalone mode, click returns a command's exit code instead of exiting
     except (click.exceptions.Abort, typer.Abort):
         typer.echo("gridflow: aborted", err=True)
         sys.exit(130)

@@ -29,19 +29,23 @@ _MAX_TOPIC_LENGTH = 249
 @dataclass(frozen=True, slots=True)
 class TopicSpec:
     """One topic: full ``name`` (prefix included), ``partitions``, what the record ``key`` is,
-    ``cleanup_policy`` and ``retention_ms`` (None for compacted topics, which keep the latest per key)."""
+    ``cleanup_policy`` and ``retention_ms`` (None for compacted topics, which keep the latest per key);
+    ``max_message_bytes`` raises the broker's record size limit where a topic needs it (checkpoints)."""
 
     name: str
     partitions: int
     key: str
     cleanup_policy: Literal["delete", "compact"]
     retention_ms: int | None
+    max_message_bytes: int | None = None
 
     def config(self) -> dict[str, str]:
         """Topic-level configs for an admin client's create-topics call."""
         out: dict[str, str] = {"cleanup.policy": self.cleanup_policy}
         if self.retention_ms is not None:
             out["retention.ms"] = str(self.retention_ms)
+        if self.max_message_bytes is not None:
+            out["max.message.bytes"] = str(self.max_message_bytes)
         return out
 
 

@@ -24,14 +24,14 @@ from typing import Any
 import faust
 
 from gridflow.settings import KafkaSettings
-from schemas.topics import Topics, topics
+from schemas.topics import Topics, TopicSpec, topics
 from streams.county_shell import CountyShell
 from streams.escalation import Engine
 from streams.runner import Emit, PartitionRunner
 
 BATCH_MAX = 2000
 BATCH_WITHIN_S = 0.05
-CHECKPOINT_MAX_BYTES = 64 * 1024 * 1024
+MAX_BYTES = 64 * 1024 * 1024
 CHECKPOINT_EVERY_S = 1.0
 
 
@@ -59,13 +59,16 @@ class StreamsApp:
             topic_disable_leader=True,
             web_enabled=False,
             producer_acks=-1,
-            producer_max_request_size=CHECKPOINT_MAX_BYTES,
+            producer_max_request_size=MAX_BYTES,
             producer_linger_ms=5,
             consumer_auto_offset_reset="earliest",
             broker_max_poll_records=BATCH_MAX,
             stream_buffer_maxsize=4 * BATCH_MAX,
             table_standby_replicas=0,
             processing_guarantee="at_least_once",
+            # Records the sequencer holds stay unacked until a later checkpoint; faust's wait for an empty
+            # stream before committing (on rebalance and shutdown) would wait on them forever.
+            stream_wait_empty=False,
         )
         self.intake = self.app.topic(*self.sources, key_serializer="raw", value_serializer="raw")
         self.table = self.app.Table(
@@ -73,12 +76,12 @@ class StreamsApp:
             default=None,
             partitions=partitions,
             changelog_topic=self.app.topic(
-                f"{kafka.topic_prefix}gridflow-streams-checkpoints-changelog",
+                self.changelog_name,
                 partitions=partitions,
                 key_serializer="raw",
                 value_serializer="raw",
                 compacting=True,
-                config={"max.message.bytes": str(CHECKPOINT_MAX_BYTES)},
+                config={"max.message.bytes": str(MAX_BYTES)},
                 internal=True,
             ),
         )
@@ -104,6 +107,21 @@ class StreamsApp:
         self.app.on_partitions_revoked.connect(self._on_revoked)
         self.app.timer(CHECKPOINT_EVERY_S)(self._checkpoint_idle)
         self.agent = agent
+
+    @property
+    def changelog_name(self) -> str:
+        return f"{self.kafka.topic_prefix}gridflow-streams-checkpoints-changelog"
+
+    def changelog_specs(self) -> list[TopicSpec]:
+        """The checkpoint tables' changelog topics, created before the worker starts.
+
+        faust declares them itself too, but a worker that races that declaration can wait on a topic it
+        has just been told is missing; creating them first removes the race.
+        """
+        return [
+            TopicSpec(name, self.names.grid_reports.partitions, "partition", "compact", None, MAX_BYTES)
+            for name in (self.changelog_name, self.county.changelog_name)
+        ]
 
     async def _checkpoint_idle(self) -> None:
         # Input paused: checkpoint what waits, so its offsets can be committed.

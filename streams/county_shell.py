@@ -28,12 +28,13 @@ class CountyShell:
         self.upstream = upstream
         self.window = window
         self.stages: dict[int, tuple[CountyStage, int]] = {}  # partition -> (stage, next offset)
+        self.changelog_name = f"{source}-county-checkpoints-changelog"
         self.table = app.Table(
             "county-checkpoints",
             default=None,
             partitions=partitions,
             changelog_topic=app.topic(
-                f"{source}-county-checkpoints-changelog",
+                self.changelog_name,
                 partitions=partitions,
                 key_serializer="raw",
                 value_serializer="raw",

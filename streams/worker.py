@@ -16,6 +16,7 @@ from types import FrameType
 
 from gridflow.services.probe import check_kafka
 from gridflow.settings import KafkaSettings, load
+from gridflow.topics_admin import ensure_topics
 
 
 def run_worker(loglevel: str = "warning") -> None:
@@ -27,6 +28,7 @@ def run_worker(loglevel: str = "warning") -> None:
     kafka = load(KafkaSettings)
     check_kafka(kafka.servers, 5.0, kafka.client_options())
     streams = StreamsApp(kafka)
+    ensure_topics(kafka.servers, streams.changelog_specs(), kafka.client_options())
     worker = faust.Worker(streams.app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
     logging.getLogger("faust").setLevel(loglevel.upper())
     worker.execute_from_commandline()

@@ -92,7 +92,9 @@ def baseline(
 
 
 def _assert_same(run: dict[str, Any], baseline: dict[str, Any]) -> None:
-    assert set(run["transitions"]) == set(baseline["transitions"])
+    missing = [baseline["transitions"][t] for t in set(baseline["transitions"]) - set(run["transitions"])]
+    extra = [run["transitions"][t] for t in set(run["transitions"]) - set(baseline["transitions"])]
+    assert not missing and not extra, f"missing {missing[:3]}, extra {extra[:3]}"
     assert run["transitions"] == baseline["transitions"]
     assert run["incidents"] == baseline["incidents"]
     assert run["deadletters"] == baseline["deadletters"]
