@@ -30,8 +30,9 @@ from pathlib import Path
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 
+from gridflow.lag import end_offsets, lag
 from gridflow.services.kafka import KafkaService
 from gridflow.services.process import free_port
 from gridflow.settings import ServiceSettings
@@ -46,31 +47,6 @@ def cli(env: dict[str, str], *args: str) -> str:
     if result.returncode != 0:
         sys.exit(f"gridflow {' '.join(args)} failed: {result.stderr.strip()}")
     return result.stdout
-
-
-def end_offsets(bootstrap: str, specs: list[TopicSpec]) -> dict[TopicPartition, int]:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
-    try:
-        return dict(
-            consumer.end_offsets([TopicPartition(s.name, p) for s in specs for p in range(s.partitions)])
-        )
-    finally:
-        consumer.close()
-
-
-def lag(bootstrap: str, group: str, specs: list[TopicSpec]) -> int:
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        try:
-            done = admin.list_group_offsets(group).get(group, {})
-        except Exception:  # the coordinator may still be loading: treat as nothing committed
-            done = {}
-    finally:
-        admin.close()
-    return sum(
-        end - max(done[tp].offset if tp in done else 0, 0)
-        for tp, end in end_offsets(bootstrap, specs).items()
-    )
 
 
 async def bare_loop(bootstrap: str, sources: list[str], sink: str, total: int) -> float:

@@ -95,7 +95,7 @@ class StreamsApp:
         self.last_checkpoint: dict[int, float] = {}
         self.lock = asyncio.Lock()
         self.stream: Any = None
-        agent = self.app.agent(self.intake, name="escalate", concurrency=1)(self._escalate)
+        self.app.agent(self.intake, name="escalate", concurrency=1)(self._escalate)
         self.county = CountyShell(
             self.app,
             source=self.names.cluster_signals.name,
@@ -106,7 +106,6 @@ class StreamsApp:
         )
         self.app.on_partitions_revoked.connect(self._on_revoked)
         self.app.timer(CHECKPOINT_EVERY_S)(self._checkpoint_idle)
-        self.agent = agent
 
     @property
     def changelog_name(self) -> str:

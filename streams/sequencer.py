@@ -23,20 +23,12 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from schemas.messages import CameraAlert, ClockTick, Disposition, GridReport
+from streams.escalation import event_time
 
 Intake = GridReport | CameraAlert | Disposition
 
 # Ties in event time break by kind, so a report and an alarm of the same second always meet in one order.
 _KIND_RANK: Final = {"grid_report": 0, "camera_alert": 1, "disposition": 2}
-
-
-def event_time(message: Intake) -> datetime:
-    """When the pipeline could first know of a message: its report, detection or action time."""
-    if isinstance(message, GridReport):
-        return message.reported_at
-    if isinstance(message, CameraAlert):
-        return message.detected_at
-    return message.at
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -21,6 +21,7 @@ import orjson
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.errors import CoordinatorLoadInProgressError, CoordinatorNotAvailableError, NotCoordinatorError
 
+from gridflow import lag
 from gridflow.topics_admin import ensure_topics
 from schemas.topics import topics
 
@@ -87,39 +88,17 @@ class Pipeline:
         return len(group.get("members", [])) if group.get("group_state") == "Stable" else 0
 
     def intake_end_offsets(self) -> dict[TopicPartition, int]:
-        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap)
-        try:
-            tps = [TopicPartition(s.name, p) for s in self.names.intake for p in range(s.partitions)]
-            return dict(consumer.end_offsets(tps))
-        finally:
-            consumer.close()
+        return lag.end_offsets(self.bootstrap, self.names.intake)
 
     def produced(self, role: str) -> int:
         """How many messages an output topic holds (sum of its end offsets)."""
-        spec = getattr(self.names, role)
-        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap)
-        try:
-            return sum(
-                consumer.end_offsets([TopicPartition(spec.name, p) for p in range(spec.partitions)]).values()
-            )
-        finally:
-            consumer.close()
+        return sum(lag.end_offsets(self.bootstrap, [getattr(self.names, role)]).values())
 
     def committed(self) -> dict[TopicPartition, int]:
-        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
-        try:
-            try:
-                offsets = admin.list_group_offsets(self.stream_group).get(self.stream_group, {})
-            except (NotCoordinatorError, CoordinatorNotAvailableError, CoordinatorLoadInProgressError):
-                return {}  # the group's coordinator is still loading: nothing committed yet that we can see
-            return {tp: meta.offset for tp, meta in offsets.items()}
-        finally:
-            admin.close()
+        return lag.committed(self.bootstrap, self.stream_group)
 
     def stream_lag(self) -> int:
-        ends = self.intake_end_offsets()
-        done = self.committed()
-        return sum(end - max(done.get(tp, 0), 0) for tp, end in ends.items())
+        return lag.lag(self.bootstrap, self.stream_group, self.names.intake)
 
     def read(self, role: str) -> list[Any]:
         """Every message on an output topic, decoded as JSON, in no particular order."""
