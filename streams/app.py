@@ -69,6 +69,9 @@ class StreamsApp:
             # Records the sequencer holds stay unacked until a later checkpoint; faust's wait for an empty
             # stream before committing (on rebalance and shutdown) would wait on them forever.
             stream_wait_empty=False,
+            # A killed worker's partitions move on after this long, not faust's default minute.
+            broker_session_timeout=10.0,
+            broker_heartbeat_interval=3.0,
         )
         self.intake = self.app.topic(*self.sources, key_serializer="raw", value_serializer="raw")
         self.table = self.app.Table(
@@ -129,13 +132,19 @@ class StreamsApp:
             async with self.lock:
                 await self._checkpoint(stream, due_only=True)
 
+    def _current(self, message: Any) -> bool:
+        """Whether a record was fetched in the group's current generation (not before a rebalance)."""
+        return bool(message.generation_id == self.app.consumer_generation_id)
+
     async def _on_revoked(self, sender: Any, /, *args: Any, **kwargs: Any) -> None:
         # A partition may come back after the table caught up with another worker's checkpoints; its
-        # unacked records will be delivered again from the committed offset.
+        # unacked records will be delivered again from the committed offset. Taking the lock lets a batch
+        # in progress finish with the runners it started with.
         revoked = args[0] if args else kwargs.get("revoked", ())
-        for tp in revoked:
-            self.runners.pop(tp.partition, None)
-            self.unacked.pop(tp.partition, None)
+        async with self.lock:
+            for tp in revoked:
+                self.runners.pop(tp.partition, None)
+                self.unacked.pop(tp.partition, None)
 
     def runner(self, partition: int) -> PartitionRunner:
         runner = self.runners.get(partition)
@@ -156,8 +165,12 @@ class StreamsApp:
                 assigned = self.app.consumer.assignment()
                 for event in events:
                     message = event.message
-                    if message.tp not in assigned:
-                        continue  # revoked while this batch waited: its new owner will read it again
+                    if message.tp not in assigned or not self._current(message):
+                        # Revoked while this batch waited: never ack it (an ack landing after the
+                        # partition comes back could be committed), so it is read again from the
+                        # committed offset by whoever owns the partition now.
+                        message.incref()
+                        continue
                     emits = self.runner(message.partition).feed(message.topic, message.offset, message.value)
                     # Hold the ack (take_events acks the batch) until a checkpoint covers this record.
                     message.incref()
