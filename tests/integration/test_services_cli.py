@@ -137,3 +137,23 @@ def test_missing_java_gives_one_line_with_the_alternatives(own_env: dict[str, st
     assert result.returncode == 2
     assert "java not found" in result.stderr
     assert "GRIDFLOW_KAFKA_BOOTSTRAP" in result.stderr and "docker compose" in result.stderr
+
+
+def test_storage_formats_with_a_cluster_id_that_starts_with_a_dash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A random id is URL-safe base64 and starts with "-" about once in 64 runs; the tool must not read
+    # it as an option.
+    import gridflow.services.kafka as kafka_module
+    from gridflow.services.kafka import KafkaService
+    from gridflow.settings import ServiceSettings
+
+    monkeypatch.setattr(kafka_module, "_cluster_id", lambda: "-abcDEFghiJKLmnoPQRstu")
+    service = KafkaService(
+        ServiceSettings(state_dir=tmp_path, kafka_port=free_port(), kafka_controller_port=free_port())
+    )
+    config = service._write_config()
+
+    service._format(shutil.which("java") or "java", f"{service.fetch()}/*", config)
+
+    assert (tmp_path / "kafka" / "data" / "meta.properties").exists()
