@@ -8,10 +8,12 @@ deterministic ids that the sink deduplicates.
 Per batch (``stream.take_events``) the agent feeds each record to the `PartitionRunner` of its partition,
 publishes what the runners emit and waits until the broker has acknowledged all of it. About once a second
 per partition it writes the partition's checkpoint to the ``checkpoints`` table (one changelog record, so
-it is never half written) and only then acks the records the checkpoint covers; faust flushes the producer
-before it commits acked offsets.
-A worker killed anywhere therefore restarts from a checkpoint that is consistent with its offsets and loses
-no output; at worst it emits again what it had emitted after the checkpoint, with the same ids.
+it is never half written), waits for the broker to have it, and only then commits the offsets it resumes
+from (records are never acked to faust: see `streams.checkpoints`).
+A record whose offset is past the one its runner expects means faust dropped one: the partition is
+rewound (see `streams.checkpoints`). A worker killed anywhere therefore restarts from a checkpoint that is
+consistent with what it published and loses nothing; at worst it emits again what it had emitted after the
+checkpoint, with the same ids.
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import faust
+from faust.types import TP
 
-from gridflow.settings import KafkaSettings
+from gridflow.settings import KafkaSettings, ServiceSettings, load
 from schemas.topics import Topics, TopicSpec, topics
+from streams.checkpoints import Rewinder, commit, write_checkpoint
 from streams.county_shell import CountyShell
 from streams.escalation import Engine
 from streams.runner import Emit, PartitionRunner
@@ -33,6 +37,8 @@ BATCH_MAX = 2000
 BATCH_WITHIN_S = 0.05
 MAX_BYTES = 64 * 1024 * 1024
 CHECKPOINT_EVERY_S = 1.0
+# A partition's checkpoints take at most this share of its time: a large state is written less often.
+CHECKPOINT_SHARE = 0.1
 
 
 def wall_clock() -> datetime:
@@ -50,8 +56,14 @@ class StreamsApp:
         self.runners: dict[int, PartitionRunner] = {}
         self.sources = tuple(spec.name for spec in self.names.intake)
         partitions = self.names.grid_reports.partitions
+        app_id = app_id or f"{kafka.topic_prefix}gridflow-streams"
+        # faust keeps a directory per app even with in-memory tables: under the state directory, not
+        # wherever the worker was started (faust creates only the last level).
+        datadir = load(ServiceSettings).state / "streams"
+        datadir.mkdir(parents=True, exist_ok=True)
         self.app = faust.App(
-            app_id or f"{kafka.topic_prefix}gridflow-streams",
+            app_id,
+            datadir=str(datadir / app_id),
             broker=f"kafka://{kafka.servers}",
             broker_credentials=None,
             store="memory://",
@@ -66,7 +78,7 @@ class StreamsApp:
             stream_buffer_maxsize=4 * BATCH_MAX,
             table_standby_replicas=0,
             processing_guarantee="at_least_once",
-            # Records the sequencer holds stay unacked until a later checkpoint; faust's wait for an empty
+            # Records are never acked (offsets are committed from checkpoints); faust's wait for an empty
             # stream before committing (on rebalance and shutdown) would wait on them forever.
             stream_wait_empty=False,
             # A killed worker's partitions move on after this long, not faust's default minute.
@@ -94,10 +106,9 @@ class StreamsApp:
             "cluster_signals": self.names.cluster_signals.name,
             "deadletter": self.names.deadletter.name,
         }
-        self.unacked: dict[int, list[Any]] = {}
-        self.last_checkpoint: dict[int, float] = {}
+        self.dirty: set[int] = set()  # partitions fed since their last checkpoint
+        self.next_checkpoint: dict[int, float] = {}  # per partition, when a checkpoint is due (monotonic)
         self.lock = asyncio.Lock()
-        self.stream: Any = None
         self.app.agent(self.intake, name="escalate", concurrency=1)(self._escalate)
         self.county = CountyShell(
             self.app,
@@ -107,6 +118,7 @@ class StreamsApp:
             partitions=self.names.cluster_signals.partitions,
             window=self.engine.policy.cluster_window,
         )
+        self.rewinder = Rewinder(self.app)
         self.app.on_partitions_revoked.connect(self._on_revoked)
         self.app.timer(CHECKPOINT_EVERY_S)(self._checkpoint_idle)
 
@@ -126,11 +138,13 @@ class StreamsApp:
         ]
 
     async def _checkpoint_idle(self) -> None:
-        # Input paused: checkpoint what waits, so its offsets can be committed.
-        stream = self.stream
-        if stream is not None:
-            async with self.lock:
-                await self._checkpoint(stream, due_only=True)
+        # Input paused: checkpoint what waits, so its offsets are committed; rewind a stalled partition.
+        async with self.lock:
+            await self._checkpoint()
+            await self.rewinder.check(set(self.sources), self._expected)
+
+    def _expected(self, tp: Any) -> int | None:
+        return self.runner(tp.partition).expected(tp.topic)
 
     def _current(self, message: Any) -> bool:
         """Whether a record was fetched in the group's current generation (not before a rebalance)."""
@@ -138,13 +152,14 @@ class StreamsApp:
 
     async def _on_revoked(self, sender: Any, /, *args: Any, **kwargs: Any) -> None:
         # A partition may come back after the table caught up with another worker's checkpoints; its
-        # unacked records will be delivered again from the committed offset. Taking the lock lets a batch
-        # in progress finish with the runners it started with.
+        # runner is then rebuilt from the table. Taking the lock lets a batch in progress finish with the
+        # runners it started with.
         revoked = args[0] if args else kwargs.get("revoked", ())
         async with self.lock:
             for tp in revoked:
                 self.runners.pop(tp.partition, None)
-                self.unacked.pop(tp.partition, None)
+                self.dirty.discard(tp.partition)
+            self.rewinder.forget(revoked)
 
     def runner(self, partition: int) -> PartitionRunner:
         runner = self.runners.get(partition)
@@ -157,7 +172,6 @@ class StreamsApp:
         return runner
 
     async def _escalate(self, stream: Any) -> None:
-        self.stream = stream
         producer = self.app.producer
         async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
             async with self.lock:
@@ -165,52 +179,51 @@ class StreamsApp:
                 assigned = self.app.consumer.assignment()
                 for event in events:
                     message = event.message
-                    if message.tp not in assigned or not self._current(message):
-                        # Revoked while this batch waited: never ack it (an ack landing after the
-                        # partition comes back could be committed), so it is read again from the
-                        # committed offset by whoever owns the partition now.
-                        message.incref()
-                        continue
-                    emits = self.runner(message.partition).feed(message.topic, message.offset, message.value)
-                    # Hold the ack (take_events acks the batch) until a checkpoint covers this record.
+                    # Keeps take_events from acking it: offsets are committed from checkpoints instead.
                     message.incref()
-                    self.unacked.setdefault(message.partition, []).append(event)
-                    for emit in emits:
+                    if message.tp not in assigned or not self._current(message):
+                        continue  # revoked while this batch waited: read again by the partition's owner
+                    self.rewinder.seen(message.tp)
+                    runner = self.runner(message.partition)
+                    expected = runner.expected(message.topic)
+                    if expected is not None and message.offset > expected:
+                        await self.rewinder.gap(message.tp, expected)
+                        continue
+                    self.rewinder.filled(message.tp)
+                    for emit in runner.feed(message.topic, message.offset, message.value):
                         pending += await self._publish(producer, emit)
+                    self.dirty.add(message.partition)
                 if pending:
                     await asyncio.gather(*pending)  # outputs acknowledged before a checkpoint moves past them
-                await self._checkpoint(stream, due_only=True)
+                await self._checkpoint()
 
-    async def _checkpoint(self, stream: Any, due_only: bool) -> None:
-        """Write the checkpoint of each partition with unacked records, then release their acks.
+    async def _checkpoint(self) -> None:
+        """Write the checkpoint of each partition fed since its last one, then commit where they resume.
 
         A whole-state checkpoint costs time in proportion to the state, so it is written at most every
-        ``CHECKPOINT_EVERY_S`` per partition; the records it covers are acked only afterwards, so faust
-        never commits an offset that no checkpoint includes. Records the sequencer still holds are not in
-        the checkpoint and stay unacked until a later one covers them.
+        ``CHECKPOINT_EVERY_S`` per partition, and less often when writing it takes more than
+        ``CHECKPOINT_SHARE`` of the time. Its offsets are committed only once the broker has it, so a
+        committed offset is never ahead of what some checkpoint includes.
         """
         now = time.monotonic()
-        for partition in sorted(self.unacked):
-            held = self.unacked[partition]
-            if not held or partition not in self.runners:
-                continue  # nothing waits, or the partition was revoked (see _on_revoked)
-            due = now - self.last_checkpoint.get(partition, 0.0) >= CHECKPOINT_EVERY_S
-            if due_only and not due:
+        writes, offsets = [], {}
+        for partition in sorted(self.dirty):
+            if now < self.next_checkpoint.get(partition, 0.0):
                 continue
             runner = self.runners[partition]
+            key = _key(partition)
+            started = time.monotonic()
             blob = runner.checkpoint()
-            self.table.data[_key(partition)] = blob
-            self.table.send_changelog(partition, _key(partition), blob)
-            self.last_checkpoint[partition] = now
-            waiting = runner.held()
-            self.unacked[partition] = []
-            for event in held:
-                if (event.message.topic, event.message.offset) in waiting:
-                    self.unacked[partition].append(
-                        event
-                    )  # still in the sequencer: acked by a later checkpoint
-                else:
-                    await stream.ack(event)
+            cost = time.monotonic() - started
+            self.next_checkpoint[partition] = now + max(CHECKPOINT_EVERY_S, cost / CHECKPOINT_SHARE)
+            writes.append(
+                await write_checkpoint(self.app, self.table, self.changelog_name, partition, key, blob)
+            )
+            offsets.update({TP(topic, partition): offset for topic, offset in runner.next_offsets.items()})
+            self.dirty.discard(partition)
+        if writes:
+            await asyncio.gather(*writes)
+            await commit(self.app, offsets)
 
     async def _publish(self, producer: Any, emit: Emit) -> list[Any]:
         if emit.role == "watermarks":  # every county-stage partition needs every upstream frontier

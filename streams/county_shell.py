@@ -2,8 +2,10 @@
 
 Signals are rare (a few per township-hour at most), so the stage's whole state is checkpointed after every
 batch, with the next offset to read, into the ``county-checkpoints`` table; on a restart records before
-that offset are skipped. Alerts are published and acknowledged by the broker before the checkpoint that
-moves past them, so a crash can repeat an alert (same id, dropped downstream) but never lose one.
+that offset are skipped, and a record past it rewinds the partition (see `streams.checkpoints`). Alerts
+are published and acknowledged by the broker before the checkpoint that moves past them, and offsets are
+committed only once the broker has that checkpoint, so a crash can repeat an alert (same id, dropped
+downstream) but never lose one.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from typing import Any
 
 import faust
 import orjson
+from faust.types import TP
 
+from streams.checkpoints import Rewinder, commit, write_checkpoint
 from streams.county import CountyStage, parse
 
 
@@ -24,10 +28,12 @@ class CountyShell:
         self, app: faust.App, source: str, sink: str, upstream: int, partitions: int, window: Any
     ) -> None:
         self.app = app
+        self.source = source
         self.sink = sink
         self.upstream = upstream
         self.window = window
-        self.stages: dict[int, tuple[CountyStage, int]] = {}  # partition -> (stage, next offset)
+        # partition -> (stage, next offset; None before the first record of a stage with no checkpoint)
+        self.stages: dict[int, tuple[CountyStage, int | None]] = {}
         self.changelog_name = f"{source}-county-checkpoints-changelog"
         self.table = app.Table(
             "county-checkpoints",
@@ -44,18 +50,21 @@ class CountyShell:
         )
         topic = app.topic(source, key_serializer="raw", value_serializer="raw")
         app.agent(topic, name="county", concurrency=1)(self._run)
+        self.rewinder = Rewinder(app)
         app.on_partitions_revoked.connect(self._on_revoked)
+        app.timer(1.0)(self._rewind_stalled)
 
     async def _on_revoked(self, sender: Any, /, *args: Any, **kwargs: Any) -> None:
         revoked = args[0] if args else kwargs.get("revoked", ())
         for tp in revoked:
             self.stages.pop(tp.partition, None)
+        self.rewinder.forget(revoked)
 
-    def _stage(self, partition: int) -> tuple[CountyStage, int]:
+    def _stage(self, partition: int) -> tuple[CountyStage, int | None]:
         known = self.stages.get(partition)
         if known is None:
             stage = CountyStage(self.upstream, self.window)
-            next_offset = 0
+            next_offset = None
             blob = self.table.data.get(_key(partition))
             if blob:
                 body = orjson.loads(blob)
@@ -69,9 +78,21 @@ class CountyShell:
         async for events in stream.take_events(500, within=0.1):
             touched: set[int] = set()
             pending = []
+            assigned = self.app.consumer.assignment()
             for event in events:
                 message = event.message
+                message.incref()  # never acked: offsets are committed from checkpoints (streams.checkpoints)
+                if message.tp not in assigned:
+                    continue  # revoked while this batch waited: its new owner reads it again
+                self.rewinder.seen(message.tp)
                 stage, next_offset = self._stage(message.partition)
+                if next_offset is None:
+                    next_offset = message.offset  # no checkpoint yet: start where the group starts
+                if message.offset > next_offset:
+                    await self.rewinder.gap(message.tp, next_offset)
+                    continue
+                self.rewinder.filled(message.tp)
+                touched.add(message.partition)  # a redelivery too: its offset is committed again
                 if message.offset < next_offset:
                     continue  # inside the checkpoint this stage was restored from
                 for alert in stage.offer(parse(message.value)):
@@ -81,14 +102,25 @@ class CountyShell:
                         )
                     )
                 self.stages[message.partition] = (stage, message.offset + 1)
-                touched.add(message.partition)
             if pending:
                 await asyncio.gather(*pending)
+            writes, offsets = [], {}
             for partition in sorted(touched):
                 stage, next_offset = self.stages[partition]
+                assert next_offset is not None  # set by the record that touched the partition
+                offsets[TP(self.source, partition)] = next_offset
                 blob = orjson.dumps({"stage": stage.to_json_obj(), "next_offset": next_offset})
-                self.table.data[_key(partition)] = blob
-                self.table.send_changelog(partition, _key(partition), blob)
+                writes.append(
+                    await write_checkpoint(
+                        self.app, self.table, self.changelog_name, partition, _key(partition), blob
+                    )
+                )
+            if writes:
+                await asyncio.gather(*writes)
+                await commit(self.app, offsets)
+
+    async def _rewind_stalled(self) -> None:
+        await self.rewinder.check({self.source}, lambda tp: self._stage(tp.partition)[1])
 
 
 def _key(partition: int) -> bytes:

@@ -2,19 +2,22 @@
 
 `PartitionRunner.feed` takes a record read from partition *p* of an intake topic and does, in order:
 
-1. skip it if the last checkpoint already covers its offset (a redelivery after a crash);
+1. skip it if the runner has already taken its offset (a redelivery after a crash or a rewind);
 2. decode it with the contracts — a record that does not decode becomes a dead letter, and the partition
    keeps flowing;
 3. hand it to the `Sequencer`, which releases intake messages in one deterministic order;
 4. step the escalation engine with every released message, then with a clock tick at the new frontier, so
    SLA timers fire at the same logical moments however fast the input is replayed.
 
-A checkpoint is what a runner decided (escalation state, the sequencer's ticks and frontier, and per
-source the offset to resume from plus the later offsets already processed) as one compressed blob. The
-faust shell writes it as a single table record, so a checkpoint is never half written. Records the
-sequencer still holds are left out and left unacknowledged: after a restart they are delivered again and
-held again, while records the checkpoint covers are skipped. Outputs emitted after the checkpoint are
-emitted again, with the same deterministic ids, and are dropped downstream.
+Records must come in offset order per topic: `expected` names the next offset of each topic, and the faust
+shell rewinds the consumer when Kafka hands it a later one (a record faust dropped in a rebalance).
+
+A checkpoint is everything the runner took so far, as one compressed blob: the escalation state, the
+sequencer (its ticks, its frontier and the messages it still holds) and the next offset of each topic. The
+faust shell writes it as a single table record, so it is never half written, and acknowledges the records
+it covers only once the broker has it. After a restart the runner resumes exactly there: records below
+the next offsets are skipped, and outputs emitted after the checkpoint are emitted again with the same
+deterministic ids, then dropped downstream.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Any
 
 import orjson
 
-from schemas.decode import decode_intake
+from schemas.decode import decode_intake, encode
 from schemas.enums import MessageStatus
 from schemas.errors import DecodeError
 from schemas.messages import CameraAlert, ClockTick, DeadLetter, Disposition, GridReport, Incident, Transition
@@ -59,25 +62,25 @@ class PartitionRunner:
     wall_clock: Clock
     state: PartitionState = field(init=False)
     sequencer: Sequencer = field(init=False)
-    next_offsets: dict[str, int] = field(default_factory=dict)
-    # After a restore: records below ``accepted_until`` passed the sequencer before the checkpoint; those in
-    # ``done`` were fully processed, the others were still held and are held again as they are redelivered.
-    accepted_until: dict[str, int] = field(default_factory=dict)
-    done: dict[str, set[int]] = field(default_factory=dict)
+    next_offsets: dict[str, int] = field(default_factory=dict)  # per topic, the next offset to take
     announced: datetime | None = None  # the last frontier sent to the county stage
 
     def __post_init__(self) -> None:
         self.state = self.engine.initial_state()
         self.sequencer = Sequencer(self.sources, self.engine.policy.allowed_lateness)
 
+    def expected(self, topic: str) -> int | None:
+        """The next offset this runner takes from ``topic``; None before its first record."""
+        return self.next_offsets.get(topic)
+
     def feed(self, topic: str, offset: int, raw: bytes | None) -> list[Emit]:
-        if offset < self.next_offsets.get(topic, 0):
-            return []  # already inside the checkpoint this runner was restored from
+        expected = self.next_offsets.get(topic)
+        if expected is not None:
+            if offset < expected:
+                return []  # taken already: a redelivery
+            if offset > expected:
+                raise ValueError(f"{topic}/{self.partition}: offset {offset} skips {expected}")
         self.next_offsets[topic] = offset + 1
-        if offset < self.accepted_until.get(topic, 0):
-            if offset not in self.done.get(topic, ()):
-                self.sequencer.hold(topic, offset, _intake(decode_intake(raw or b"")))
-            return []
         try:
             message = decode_intake(raw or b"")
         except DecodeError as error:
@@ -153,54 +156,31 @@ class PartitionRunner:
 
     # ---- checkpoints ---------------------------------------------------------------------------------------
 
-    def held(self) -> set[tuple[str, int]]:
-        """(topic, offset) of the records the sequencer still holds: not yet safe to acknowledge."""
-        return {(h.topic, h.offset) for h in self.sequencer.held}
-
     def checkpoint(self) -> bytes:
-        """Everything this runner decided, as one compressed blob (see the module docstring).
-
-        Held records are not in it: per source it names the offset to resume from (the earliest held
-        record, else the next one) and which later offsets were already processed. Held records stay
-        unacknowledged, so they are delivered again after a restart and held again.
-        """
+        """Everything this runner took so far, as one compressed blob (see the module docstring)."""
         seq = self.sequencer
-        held: dict[str, list[int]] = {}
-        for h in seq.held:
-            held.setdefault(h.topic, []).append(h.offset)
-        resume: dict[str, int] = {}
-        done: dict[str, list[int]] = {}
-        for topic, next_offset in self.next_offsets.items():
-            offsets = held.get(topic)
-            if not offsets:
-                resume[topic] = next_offset
-                continue
-            first = min(offsets)
-            resume[topic] = first
-            waiting = set(offsets)
-            done[topic] = [o for o in range(first, next_offset) if o not in waiting]
         body = {
             "partition": self.partition,
-            "resume": resume,
-            "accepted_until": self.next_offsets,
-            "done": done,
+            "next": self.next_offsets,
             "state": self.state.to_json_obj(),
             "ticks": {topic: at.isoformat() for topic, at in seq.ticks.items()},
             "released_to": seq.released_to.isoformat() if seq.released_to else None,
+            "held": [[h.topic, h.offset, orjson.Fragment(encode(h.message))] for h in seq.held],
         }
         return zlib.compress(orjson.dumps(body), 1)
 
     def restore(self, blob: bytes) -> None:
         """Load a checkpoint written by `checkpoint` (same partition)."""
         body = orjson.loads(zlib.decompress(blob))
-        self.next_offsets = {str(k): int(v) for k, v in body["resume"].items()}
-        self.accepted_until = {str(k): int(v) for k, v in body["accepted_until"].items()}
-        self.done = {str(k): set(v) for k, v in body["done"].items()}
+        self.next_offsets = {str(k): int(v) for k, v in body["next"].items()}
         self.state = PartitionState.from_json_obj(body["state"])
         self.sequencer = Sequencer(self.sources, self.engine.policy.allowed_lateness)
         self.sequencer.ticks = {k: datetime.fromisoformat(v) for k, v in body["ticks"].items()}
         released = body["released_to"]
         self.sequencer.released_to = datetime.fromisoformat(released) if released else None
+        for topic, offset, message in body["held"]:
+            self.sequencer.hold(topic, offset, _intake(decode_intake(orjson.dumps(message))))
+        self.announced = None  # announce the frontier again: the county stage may not have seen it
 
 
 def _intake(message: object) -> Intake:

@@ -85,7 +85,7 @@ class Sequencer:
         return Release(frontier=self.released_to)
 
     def hold(self, topic: str, offset: int, message: Intake) -> None:
-        """Put back a message that was held when a checkpoint was taken (no lateness check: it passed one)."""
+        """Put back a message held in a checkpoint (no lateness check: it passed one when first offered)."""
         heapq.heappush(
             self.held,
             Held(

@@ -45,6 +45,7 @@ class Pipeline:
             **clean,
             "GRIDFLOW_KAFKA_BOOTSTRAP": self.bootstrap,
             "GRIDFLOW_KAFKA_TOPIC_PREFIX": self.prefix,
+            "GRIDFLOW_STATE_DIR": str(self.workdir / "state"),
         }
 
     @property
@@ -98,7 +99,12 @@ class Pipeline:
         return lag.committed(self.bootstrap, self.stream_group)
 
     def stream_lag(self) -> int:
-        return lag.lag(self.bootstrap, self.stream_group, self.names.intake)
+        """Records the stream workers have yet to commit: intake first, then the county stage's input.
+
+        In that order: once the intake is committed, every signal it caused is on ``cluster_signals``.
+        """
+        behind = lag.lag(self.bootstrap, self.stream_group, self.names.intake)
+        return behind or lag.lag(self.bootstrap, self.stream_group, [self.names.cluster_signals])
 
     def read(self, role: str) -> list[Any]:
         """Every message on an output topic, decoded as JSON, in no particular order."""
