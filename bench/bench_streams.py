@@ -6,9 +6,11 @@ Runs on the broker in GRIDFLOW_KAFKA_BOOTSTRAP, or starts a local one in a scrat
 records a scenario, publishes it once, then measures in the same run:
 
 1. the ceiling: a bare aiokafka loop that reads every intake record and produces it to another topic;
-2. gridflow: one `gridflow worker` draining the same records (decode, sequence, classify, escalate,
-   publish, checkpoint), timed from its first output to zero lag;
-3. latency: a second recording published at ``--latency-rate`` messages/s while a worker runs; for every
+2. the core alone: the same records fed to the partition runners in this process, no Kafka (decode,
+   sequence, classify, escalate, encode outputs);
+3. gridflow: one `gridflow worker` draining the same records (the core, plus faust, publishing and
+   checkpoints), timed from its first output to zero lag;
+4. latency: a second recording published at ``--latency-rate`` messages/s while a worker runs; for every
    transition, its record's timestamp minus the timestamp of the intake record that caused it.
 
 It prints rates, their ratio, and latency percentiles. Timings on a shared 2-core machine are noisy: compare
@@ -26,18 +28,23 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from kafka import KafkaConsumer, TopicPartition
 
-from gridflow.lag import end_offsets, lag
+from gridflow.lag import end_offsets, lag, stable_members
 from gridflow.services.kafka import KafkaService
 from gridflow.services.process import free_port
 from gridflow.settings import ServiceSettings
 from gridflow.topics_admin import ensure_topics
+from producers.publisher import partition_of
+from producers.recording import RecordingReader
 from schemas.topics import TopicSpec, topics
+from streams.escalation import Engine
+from streams.runner import PartitionRunner
 
 GRIDFLOW = [sys.executable, "-m", "gridflow.cli"]
 
@@ -77,6 +84,27 @@ async def bare_loop(bootstrap: str, sources: list[str], sink: str, total: int) -
         await consumer.stop()
         await producer.stop()
     return total / (time.perf_counter() - (started or time.perf_counter()))
+
+
+def core_rate(recording: Path) -> float:
+    """Records/s of the escalation core alone: every partition's records fed to its runner in turn."""
+    partitions = {spec.name: spec.partitions for spec in topics().intake}
+    by_partition: dict[int, list[tuple[str, int, bytes]]] = {}
+    next_offset: dict[tuple[str, int], int] = {}
+    for record in RecordingReader(recording):
+        partition = partition_of(record, partitions[record.topic])
+        offset = next_offset.get((record.topic, partition), 0)
+        next_offset[(record.topic, partition)] = offset + 1
+        by_partition.setdefault(partition, []).append((record.topic, offset, record.value))
+    engine = Engine.bundled()
+    fixed = datetime(2026, 1, 1, tzinfo=UTC)
+    total = sum(len(records) for records in by_partition.values())
+    started = time.perf_counter()
+    for partition, records in by_partition.items():
+        runner = PartitionRunner(engine, partition, tuple(partitions), lambda: fixed)
+        for topic, offset, value in records:
+            runner.feed(topic, offset, value)
+    return total / (time.perf_counter() - started)
 
 
 def worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -171,6 +199,10 @@ def run(bootstrap: str, work: Path, args: argparse.Namespace) -> None:
 
     ceiling = asyncio.run(bare_loop(bootstrap, [s.name for s in intake], bare_out.name, total))
     print(f"ceiling  bare aiokafka consume→produce: {ceiling:,.0f} records/s")
+    core = core_rate(recording)
+    print(
+        f"core alone (no Kafka, one process):   {core:,.0f} records/s  ({core / ceiling:.1%} of the ceiling)"
+    )
 
     proc = worker(env, work / "worker.log")
     try:
@@ -194,7 +226,8 @@ def run(bootstrap: str, work: Path, args: argparse.Namespace) -> None:
     env = {**env, "GRIDFLOW_KAFKA_TOPIC_PREFIX": prefix}
     proc = worker(env, work / "worker-latency.log")
     try:
-        time.sleep(10)  # let the worker join its group before the clock starts
+        while stable_members(bootstrap, f"{prefix}gridflow-streams") == 0:  # joined before the clock starts
+            time.sleep(0.2)
         cli(env, "replay", str(recording), "--speed", "0", "--rate", args.latency_rate)
         while lag(bootstrap, f"{prefix}gridflow-streams", list(names.intake)) > 0:
             time.sleep(0.2)
@@ -211,7 +244,10 @@ def run(bootstrap: str, work: Path, args: argparse.Namespace) -> None:
         for stamp in stamps
     )
     if delays:
-        pick = lambda q: delays[min(len(delays) - 1, int(q * len(delays)))]  # noqa: E731
+
+        def pick(q: float) -> int:
+            return delays[min(len(delays) - 1, int(q * len(delays)))]
+
         print(
             f"produce→transition at {args.latency_rate} msg/s: p50 {pick(0.5)} ms, p99 {pick(0.99)} ms, "
             f"max {delays[-1]} ms over {len(delays):,} transitions"

@@ -1,4 +1,4 @@
-"""Consumer-group progress: end offsets, committed offsets and lag of a group over some topics.
+"""Consumer-group facts: end offsets, committed offsets, lag over some topics, and stable members.
 
 Used wherever a process must wait until a consumer group has caught up (tests, benchmarks, the demo) —
 waiting on this condition rather than sleeping.
@@ -43,3 +43,15 @@ def lag(bootstrap: str, group: str, specs: Iterable[TopicSpec]) -> int:
     """Records on ``specs`` that ``group`` has not committed yet."""
     done = committed(bootstrap, group)
     return sum(end - max(done.get(tp, 0), 0) for tp, end in end_offsets(bootstrap, specs).items())
+
+
+def stable_members(bootstrap: str, group: str) -> int:
+    """Members of ``group`` once it is stable; 0 while it rebalances or has no coordinator yet."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        described = admin.describe_groups([group]).get(group, {})
+    except (NotCoordinatorError, CoordinatorNotAvailableError, CoordinatorLoadInProgressError):
+        return 0
+    finally:
+        admin.close()
+    return len(described.get("members", [])) if described.get("group_state") == "Stable" else 0

@@ -41,7 +41,7 @@ from typing import Any, Final
 
 from kafka import KafkaProducer, codec
 from kafka.errors import KafkaError
-from kafka.partitioner.default import DefaultPartitioner
+from kafka.partitioner.default import DefaultPartitioner, murmur2
 
 from gridflow.errors import ConfigError, GridflowError
 from gridflow.services.probe import check_kafka
@@ -72,6 +72,14 @@ def compression_available(name: str) -> bool:
 def default_compression() -> str:
     """lz4 where its library is installed (a gridflow dependency), else gzip (always available)."""
     return "lz4" if compression_available("lz4") else "gzip"
+
+
+def partition_of(record: Record, partitions: int) -> int:
+    """The partition the publisher puts ``record`` on (kafka-python's default placement of its key)."""
+    if record.partition is not None:
+        return record.partition
+    assert record.key is not None, "intake records are keyed by township"
+    return (int(murmur2(record.key.encode())) & 0x7FFFFFFF) % partitions
 
 
 class MemoPartitioner(DefaultPartitioner):  # type: ignore[misc]

@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
-from kafka.errors import CoordinatorLoadInProgressError, CoordinatorNotAvailableError, NotCoordinatorError
+from kafka import KafkaConsumer, TopicPartition
 
 from gridflow import lag
 from gridflow.topics_admin import ensure_topics
@@ -79,14 +78,7 @@ class Pipeline:
 
     def group_members(self) -> int:
         """Members of the stream workers' group, once it is stable (0 while it rebalances)."""
-        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
-        try:
-            group = admin.describe_groups([self.stream_group]).get(self.stream_group, {})
-        except (NotCoordinatorError, CoordinatorNotAvailableError, CoordinatorLoadInProgressError):
-            return 0
-        finally:
-            admin.close()
-        return len(group.get("members", [])) if group.get("group_state") == "Stable" else 0
+        return lag.stable_members(self.bootstrap, self.stream_group)
 
     def intake_end_offsets(self) -> dict[TopicPartition, int]:
         return lag.end_offsets(self.bootstrap, self.names.intake)

@@ -18,8 +18,8 @@ from typing import Any
 
 import orjson
 import pytest
-from kafka.partitioner.default import murmur2
 
+from producers.publisher import partition_of
 from producers.scenario import overlay, parse_start, scenario
 from producers.simulator import Simulator
 from schemas.topics import topics
@@ -44,12 +44,7 @@ def _partition_records() -> dict[str, list[Record]]:
     by_topic: dict[str, list[Record]] = {spec.name: [] for spec in topics().intake}
     for record in sim:
         partitions = next(s.partitions for s in topics().intake if s.name == record.topic)
-        if record.partition is not None:
-            placed = record.partition
-        else:
-            assert record.key is not None
-            placed = (murmur2(record.key.encode()) & 0x7FFFFFFF) % partitions
-        if placed == PARTITION:
+        if partition_of(record, partitions) == PARTITION:
             records = by_topic[record.topic]
             records.append((record.topic, len(records), record.value))
     return by_topic
