@@ -1,8 +1,9 @@
 """The streams decide the same, whatever the replay speed, worker count or a SIGKILL mid-run.
 
 One recorded scenario (with the data-quality overlay: duplicates, late events, malformed records) is
-replayed into fresh topics several ways; each run's transitions, final incidents and dead letters are
-compared by id and content against the first run.
+replayed into fresh topics several ways (1x and 1000x, one and two workers, a second worker joining
+mid-run, a worker killed mid-run); each run's transitions, final incidents, dead letters and county alerts
+are compared by id and content against the first run.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pipeline_harness import GRIDFLOW, Pipeline, final_view, stop, wait_until
 from producers.recording import RecordingReader
 
 DURATION = "90s"  # the 1x replay takes this long in wall time
+JOIN_RATE = "100"  # records/s while a worker joins: the ~3,000 records take about half a minute
 ARGS = ["--scenario", "normal_day", "--seed", "11", "--start", "2026-03-02T10:00:00+08:00", "--scale", "60"]
 
 
@@ -50,6 +52,7 @@ def _run(
     speed: str,
     workers: int = 1,
     kill: bool = False,
+    join: bool = False,
 ) -> dict[str, dict[str, Any]]:
     prefix = f"{prefix}{uuid.uuid4().hex[:6]}."
     workdir.mkdir(parents=True, exist_ok=True)
@@ -59,7 +62,23 @@ def _run(
         # faust-streaming can stop fetching partitions that move in a rebalance while records flow (its
         # issues #471 and #629): let every worker join before the input starts.
         wait_until(lambda: pipeline.group_members() == workers, 120, f"{workers} workers to join", proc)
-        if kill:
+        extra = None
+        if join:
+            # The input trickles in while a second worker joins: the group rebalances mid-stream.
+            feeder = subprocess.Popen(
+                [*GRIDFLOW, "replay", str(recording), "--speed", speed, "--rate", JOIN_RATE],
+                env=pipeline.env,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            # Once the first worker has checkpointed some input, a second one joins.
+            wait_until(lambda: sum(pipeline.committed().values()) > 0, 120, "a first checkpoint", proc)
+            extra = pipeline.start_workers(1)
+            wait_until(lambda: pipeline.group_members() == 2, 120, "the second worker to join", extra)
+            assert feeder.poll() is None, "the input ended before the second worker joined"
+            out, _ = feeder.communicate(timeout=300)
+            assert feeder.returncode == 0 and "errors 0" in out
+        elif kill:
             replay = pipeline.cli("replay", str(recording), "--speed", speed)
             assert "errors 0" in replay.stdout
             # Kill once the worker has published some decisions but not consumed everything.
@@ -76,6 +95,8 @@ def _run(
         wait_until(lambda: pipeline.stream_lag() == 0, 180, "the workers to consume everything", proc)
     finally:
         stop(proc)
+        if extra is not None:
+            stop(extra)
     view = final_view(pipeline)
     # Dead-letter ids are derived from the (prefixed) source topic; compare them by where they came from.
     view["deadletters"] = {
@@ -131,6 +152,12 @@ def test_two_workers_decide_as_one(
     kafka_bootstrap: str, recording: Path, baseline: dict[str, Any], tmp_path: Path
 ) -> None:
     _assert_same(_run(kafka_bootstrap, "det-2w", tmp_path, recording, speed="1000", workers=2), baseline)
+
+
+def test_a_worker_joining_mid_run_decides_the_same(
+    kafka_bootstrap: str, recording: Path, baseline: dict[str, Any], tmp_path: Path
+) -> None:
+    _assert_same(_run(kafka_bootstrap, "det-join", tmp_path, recording, speed="0", join=True), baseline)
 
 
 def test_a_worker_killed_mid_run_and_restarted_decides_the_same(
