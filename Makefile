@@ -30,6 +30,7 @@ check: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/mypy tests bench
 
 format: $(STAMP)
 	$(BIN)/ruff format .

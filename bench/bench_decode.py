@@ -12,6 +12,7 @@ validation), and prints decode as a share of that ceiling.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import random
 import sys
@@ -162,7 +163,7 @@ def main() -> int:
     for model, raws in data.items():
         decoded = [decode(raw, model) for raw in raws]
         size = sum(map(len, raws)) // len(raws)
-        rate = best_rate(lambda raw, m=model: decode(raw, m), raws, args.repeat)
+        rate = best_rate(functools.partial(decode, model=model), raws, args.repeat)
         intake = best_rate(decode_intake, raws, args.repeat)
         enc = best_rate(encode, decoded, args.repeat)  # type: ignore[arg-type]
         ceiling = best_rate(orjson.loads, raws, args.repeat)

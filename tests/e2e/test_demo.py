@@ -63,12 +63,10 @@ def test_demo_prints_the_store_kpis_and_writes_the_report(
         counties = run_query(store, "push_up_rate_by_county").dicts()
         transitions = store.query(f"SELECT count() FROM {ch_database}.transitions_distinct").scalar()
         events = store.query(f"SELECT count() FROM {ch_database}.events_distinct").scalar()
-        reasons = dict(
-            store.query(
-                f"SELECT CAST(reason AS String), count() "
-                f"FROM {ch_database}.transitions_distinct GROUP BY reason"
-            ).rows
-        )
+        rows = store.query(
+            f"SELECT CAST(reason AS String), count() FROM {ch_database}.transitions_distinct GROUP BY reason"
+        ).rows
+        reasons = {str(reason): int(str(count)) for reason, count in rows}
     matters = sum(int(str(r["incidents"])) for r in counties)
     pushed = sum(int(str(r["pushed_up"])) for r in counties)
     assert matters > 0 and int(str(events)) > 0

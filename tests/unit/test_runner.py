@@ -78,7 +78,9 @@ def _runner() -> PartitionRunner:
 
 def _decisions(emits: list[Emit]) -> dict[str, Any]:
     """What analysts see: transitions and dead letters by id, incidents at their latest version."""
-    transitions, letters, incidents = {}, {}, {}
+    transitions: dict[str, Any] = {}
+    letters: dict[str, Any] = {}
+    incidents: dict[str, Any] = {}
     for emit in emits:
         body = orjson.loads(emit.value)
         if emit.role == "incident_transitions":

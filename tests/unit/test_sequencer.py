@@ -72,10 +72,10 @@ STREAMS: dict[str, list[tuple[int, object]]] = {
 
 
 def test_every_interleaving_releases_the_same_order() -> None:
-    outcomes = set()
+    outcomes: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
     for picks in set(itertools.permutations(["a"] * 5 + ["b"] * 5)):
-        released, late = _run(STREAMS, list(picks))
-        outcomes.add((tuple(released), tuple(late)))
+        released_list, late_list = _run(STREAMS, list(picks))
+        outcomes.add((tuple(released_list), tuple(late_list)))
 
     assert len(outcomes) == 1
     released, late = outcomes.pop()
