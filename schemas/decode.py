@@ -14,8 +14,8 @@ Usage::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Final, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Final, TypeVar, cast
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -82,30 +82,26 @@ def decode(raw: bytes, model: type[M]) -> M:
 
 def decode_intake(raw: bytes) -> IntakeUnion:
     """Decode any intake message (grid report, camera alert, disposition, clock tick) by its ``kind``."""
-    if type(raw) is bytes:
-        model = _INTAKE_MODELS.get(raw[:_PREFIX_LENGTH])
-        if model is not None:
-            try:
-                return decode(raw, model)
-            except DecodeError as exc:
-                if "kind" not in exc.paths:
-                    raise
-                # The kind only shares its first letters with the model's: the union reports it properly.
-    return _decode_union(raw, _intake_adapter)
+    return _decode_by_kind(raw, _INTAKE_MODELS, _intake_adapter)
 
 
 def decode_message(raw: bytes) -> MessageUnion:
     """Decode any gridflow message, intake or derived, by its ``kind``."""
+    return _decode_by_kind(raw, _ALL_MODELS, _message_adapter)
+
+
+def _decode_by_kind(raw: bytes, models: Mapping[bytes, type[BaseModel]], adapter: TypeAdapter[U]) -> U:
+    """The model named by the payload's leading ``kind`` when it is there, else the whole union."""
     if type(raw) is bytes:
-        model = _ALL_MODELS.get(raw[:_PREFIX_LENGTH])
+        model = models.get(raw[:_PREFIX_LENGTH])
         if model is not None:
             try:
-                return decode(raw, model)
+                return cast(U, decode(raw, model))
             except DecodeError as exc:
                 if "kind" not in exc.paths:
                     raise
                 # The kind only shares its first letters with the model's: the union reports it properly.
-    return _decode_union(raw, _message_adapter)
+    return _decode_union(raw, adapter)
 
 
 def encode(msg: BaseModel) -> bytes:
