@@ -34,8 +34,9 @@ import time
 import uuid
 from pathlib import Path
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 
+from gridflow.lag import lag
 from gridflow.topics_admin import ensure_topics
 from producers.record import Record
 from producers.recording import RecordingReader
@@ -75,16 +76,6 @@ def _send(bootstrap: str, prefix: str, records: list[Record], rate: float | None
     return sent
 
 
-def _lag(bootstrap: str, config: SinkConfig) -> int:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=config.group_id, enable_auto_commit=False)
-    try:
-        tps = [TopicPartition(s.name, p) for s in config.sources() for p in range(s.partitions)]
-        ends = consumer.end_offsets(tps)
-        return sum(end - (consumer.committed(tp) or 0) for tp, end in ends.items())
-    finally:
-        consumer.close()
-
-
 def _namespace(bootstrap: str, server_url: str) -> tuple[str, str]:
     tag = uuid.uuid4().hex[:8]
     prefix = f"bench{tag}."
@@ -103,7 +94,7 @@ def landing_rate(bootstrap: str, server_url: str, records: list[Record]) -> None
     worker = threading.Thread(target=sink.run)
     start = time.monotonic()
     worker.start()
-    while _lag(bootstrap, config) > 0:
+    while lag(bootstrap, config.group_id, config.sources()) > 0:
         time.sleep(0.05)
     elapsed = time.monotonic() - start
     sink.request_stop()

@@ -74,8 +74,13 @@ class SinkConfig:
         return self.group or f"{self.prefix}gridflow-sink"
 
     def sources(self) -> list[TopicSpec]:
-        names = topics(self.prefix)
-        return [*names.intake, names.incidents, names.incident_transitions, names.deadletter]
+        return sink_topics(self.prefix)
+
+
+def sink_topics(prefix: str) -> list[TopicSpec]:
+    """The topics the sink lands: the intake, incidents, transitions and dead letters."""
+    names = topics(prefix)
+    return [*names.intake, names.incidents, names.incident_transitions, names.deadletter]
 
 
 @dataclass(slots=True)

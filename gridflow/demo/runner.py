@@ -130,21 +130,17 @@ class Probe:
     def __init__(self, bootstrap: str, prefix: str, options: dict[str, Any], alerts: Path) -> None:
         from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
+        from gridflow.lag import partitions_of
         from schemas.topics import topics
+        from sinks.sink import sink_topics
 
         self.names = topics(prefix)
         self.prefix = prefix
         self.alerts = alerts
         self.admin = KafkaAdminClient(bootstrap_servers=bootstrap, **options)
         self.offsets = KafkaConsumer(bootstrap_servers=bootstrap, **options)
-        self.intake = [TopicPartition(s.name, p) for s in self.names.intake for p in range(s.partitions)]
-        landed = (
-            *self.names.intake,
-            self.names.incidents,
-            self.names.incident_transitions,
-            self.names.deadletter,
-        )
-        self.sunk = [TopicPartition(s.name, p) for s in landed for p in range(s.partitions)]
+        self.intake = partitions_of(self.names.intake)
+        self.sunk = partitions_of(sink_topics(prefix))
         self.incidents = KafkaConsumer(
             bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest", **options
         )

@@ -15,16 +15,15 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
-from kafka.errors import CoordinatorLoadInProgressError, CoordinatorNotAvailableError, NotCoordinatorError
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 
 from pipeline_harness import GRIDFLOW, Pipeline, stop, wait_until
 
+from gridflow import lag
 from producers.ledger import read_ledger
 from sinks import connect
 from sinks.nodedup import SUFFIX
+from sinks.sink import sink_topics
 from sinks.writer import Writer
 
 __all__ = ["GRIDFLOW", "Delivery", "SinkPipeline", "delivery", "stop", "wait_until"]
@@ -62,39 +61,12 @@ class SinkPipeline(Pipeline):
             start_new_session=True,
         )
 
-    def start_workers(self, count: int = 1) -> subprocess.Popen[bytes]:
-        # In the test's directory: the faust worker keeps its data directory in the working directory.
-        return self.start("worker", "--workers", str(count), name="worker")
-
     def start_sink(self, *args: str) -> subprocess.Popen[bytes]:
         return self.start("sink", *args, name="sink")
 
-    def sink_sources(self) -> list[TopicPartition]:
-        specs = [
-            *self.names.intake,
-            self.names.incidents,
-            self.names.incident_transitions,
-            self.names.deadletter,
-        ]
-        return [TopicPartition(s.name, p) for s in specs for p in range(s.partitions)]
-
     def sink_lag(self) -> int:
         """Records on the sink's topics not yet committed by the sink's group."""
-        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap)
-        try:
-            ends = consumer.end_offsets(self.sink_sources())
-        finally:
-            consumer.close()
-        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
-        try:
-            try:
-                offsets = admin.list_group_offsets(self.sink_group).get(self.sink_group, {})
-            except (NotCoordinatorError, CoordinatorNotAvailableError, CoordinatorLoadInProgressError):
-                offsets = {}
-        finally:
-            admin.close()
-        done = {tp: meta.offset for tp, meta in offsets.items()}
-        return sum(end - max(done.get(tp, 0), 0) for tp, end in ends.items())
+        return lag.lag(self.bootstrap, self.sink_group, sink_topics(self.prefix))
 
 
 def landed_rows(writer: Writer, dedup: bool = True) -> int:
