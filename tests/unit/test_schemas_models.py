@@ -96,6 +96,18 @@ def test_namespaces_are_the_documented_derivation() -> None:
         assert ns == uuid.uuid5(uuid.NAMESPACE_URL, f"urn:gridflow:{name}")
 
 
+def test_ids_are_uuid5_of_their_names() -> None:
+    # schemas.ids hashes directly instead of calling uuid.uuid5: it must give the very same ids.
+    for event in [uuid.UUID(int=0), uuid.UUID("5f0c6d8e-2b1a-4c3d-9e8f-0a1b2c3d4e5f"), uuid.uuid4()]:
+        incident = incident_id_for(event)
+        assert incident == uuid.uuid5(INCIDENT_NAMESPACE, str(event))
+        assert str(incident) == str(uuid.uuid5(INCIDENT_NAMESPACE, str(event)))
+        for seq in (1, 2, 9, 10, 12345):
+            expected = uuid.uuid5(TRANSITION_NAMESPACE, f"{incident}/{seq}")
+            assert transition_id_for(incident, seq) == expected
+    assert dead_letter_id_for("gridflow.x", 3, 42) == uuid.uuid5(DEAD_LETTER_NAMESPACE, "gridflow.x/3/42")
+
+
 def test_ids_are_deterministic_and_distinct() -> None:
     event = uuid.UUID("5f0c6d8e-2b1a-4c3d-9e8f-0a1b2c3d4e5f")
     assert incident_id_for(event) == incident_id_for(event)
