@@ -5,11 +5,13 @@ than faust's) with concurrency 1 — faust-streaming loses messages with concurr
 its exactly-once mode has known loss/duplicate bugs, so the guarantee here is at-least-once with
 deterministic ids that the sink deduplicates.
 
-Per batch (``stream.take_events``) the agent feeds each record to the `PartitionRunner` of its partition,
-publishes what the runners emit and waits until the broker has acknowledged all of it. About once a second
-per partition it writes the partition's checkpoint to the ``checkpoints`` table (one changelog record, so
-it is never half written), waits for the broker to have it, and only then commits the offsets it resumes
-from (records are never acked to faust: see `streams.checkpoints`).
+Per batch (``stream.take_events``) the agent feeds each record to the `PartitionRunner` of its partition
+and sends what the runners emit as whole producer batches (`streams.outbox`), without waiting: the next
+batch is read while the broker takes them. Every few seconds per busy partition, and as soon as a
+partition's input pauses, it waits until the broker has every output sent so far, writes the partition's
+checkpoint record to the ``checkpoints`` table (a full snapshot or a delta, one changelog record each, so
+never half written: `streams.chain`), waits for the broker to have it, and only then commits the offsets
+it resumes from (records are never acked to faust: see `streams.checkpoints`).
 A record whose offset is past the one its runner expects means faust dropped one: the partition is
 rewound (see `streams.checkpoints`). A worker killed anywhere therefore restarts from a checkpoint that is
 consistent with what it published and loses nothing; at worst it emits again what it had emitted after the
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,12 +34,17 @@ from schemas.topics import Topics, TopicSpec, topics
 from streams.checkpoints import Rewinder, commit, write_checkpoint
 from streams.county_shell import CountyShell
 from streams.escalation import Engine
+from streams.outbox import Outbox
 from streams.runner import Emit, PartitionRunner
 
 BATCH_MAX = 2000
 BATCH_WITHIN_S = 0.05
 MAX_BYTES = 64 * 1024 * 1024
-CHECKPOINT_EVERY_S = 1.0
+# A busy partition is checkpointed this often: a restart reads again at most about this much input.
+CHECKPOINT_EVERY_S = 5.0
+# A partition that got no record for this long is checkpointed at once, so its offsets are committed soon
+# after the input pauses.
+QUIET_S = 1.0
 # A partition's checkpoints take at most this share of its time: a large state is written less often.
 CHECKPOINT_SHARE = 0.1
 
@@ -73,6 +81,8 @@ class StreamsApp:
             producer_acks=-1,
             producer_max_request_size=MAX_BYTES,
             producer_linger_ms=5,
+            # Outputs go out as whole batches (streams.outbox); below the brokers' default message limit.
+            producer_max_batch_size=512 * 1024,
             consumer_auto_offset_reset="earliest",
             broker_max_poll_records=BATCH_MAX,
             stream_buffer_maxsize=4 * BATCH_MAX,
@@ -106,9 +116,15 @@ class StreamsApp:
             "cluster_signals": self.names.cluster_signals.name,
             "deadletter": self.names.deadletter.name,
         }
-        self.dirty: set[int] = set()  # partitions fed since their last checkpoint
+        self.dirty: dict[
+            int, float
+        ] = {}  # partitions fed since their last checkpoint: when, last (monotonic)
         self.next_checkpoint: dict[int, float] = {}  # per partition, when a checkpoint is due (monotonic)
         self.lock = asyncio.Lock()
+        # Names this process's checkpoint records (streams.chain), apart from any other writer's.
+        self.writer = uuid.uuid4().hex[:8]
+        self.unacked: list[asyncio.Future[Any]] = []  # sent outputs the broker has not acknowledged yet
+        self._outbox: Outbox | None = None
         self.app.agent(self.intake, name="escalate", concurrency=1)(self._escalate)
         self.county = CountyShell(
             self.app,
@@ -120,7 +136,7 @@ class StreamsApp:
         )
         self.rewinder = Rewinder(self.app)
         self.app.on_partitions_revoked.connect(self._on_revoked)
-        self.app.timer(CHECKPOINT_EVERY_S)(self._checkpoint_idle)
+        self.app.timer(QUIET_S)(self._checkpoint_idle)
 
     @property
     def changelog_name(self) -> str:
@@ -158,24 +174,23 @@ class StreamsApp:
         async with self.lock:
             for tp in revoked:
                 self.runners.pop(tp.partition, None)
-                self.dirty.discard(tp.partition)
+                self.dirty.pop(tp.partition, None)
             self.rewinder.forget(revoked)
 
     def runner(self, partition: int) -> PartitionRunner:
         runner = self.runners.get(partition)
         if runner is None:
-            runner = PartitionRunner(self.engine, partition, self.sources, wall_clock)
-            blob = self.table.data.get(_key(partition))
-            if blob:
-                runner.restore(blob)
+            runner = PartitionRunner(self.engine, partition, self.sources, wall_clock, writer=self.writer)
+            prefix = b"p%d/" % partition
+            runner.restore({k: v for k, v in self.table.data.items() if k.startswith(prefix) and v})
             self.runners[partition] = runner
         return runner
 
     async def _escalate(self, stream: Any) -> None:
-        producer = self.app.producer
         async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
             async with self.lock:
-                pending = []
+                outbox = self.outbox()
+                fed_at = time.monotonic()
                 assigned = self.app.consumer.assignment()
                 for event in events:
                     message = event.message
@@ -191,49 +206,54 @@ class StreamsApp:
                         continue
                     self.rewinder.filled(message.tp)
                     for emit in runner.feed(message.topic, message.offset, message.value):
-                        pending += await self._publish(producer, emit)
-                    self.dirty.add(message.partition)
-                if pending:
-                    await asyncio.gather(*pending)  # outputs acknowledged before a checkpoint moves past them
+                        await self._queue(outbox, emit)
+                    self.dirty[message.partition] = fed_at
+                # Not awaited here: the next batch is read while the broker takes this one. A checkpoint
+                # waits for them first, so none moves past an output the broker does not have.
+                self.unacked += await outbox.send()
                 await self._checkpoint()
 
     async def _checkpoint(self) -> None:
         """Write the checkpoint of each partition fed since its last one, then commit where they resume.
 
-        A whole-state checkpoint costs time in proportion to the state, so it is written at most every
-        ``CHECKPOINT_EVERY_S`` per partition, and less often when writing it takes more than
-        ``CHECKPOINT_SHARE`` of the time. Its offsets are committed only once the broker has it, so a
-        committed offset is never ahead of what some checkpoint includes.
+        A busy partition is checkpointed every ``CHECKPOINT_EVERY_S`` (less often when writing it takes
+        more than ``CHECKPOINT_SHARE`` of the time), a quiet one at once. Outputs are acknowledged before a
+        checkpoint is written, and its offsets committed only once the broker has it, so a committed
+        offset is never ahead of what some checkpoint includes, nor a checkpoint of what was published.
         """
         now = time.monotonic()
         writes, offsets = [], {}
-        for partition in sorted(self.dirty):
-            if now < self.next_checkpoint.get(partition, 0.0):
+        for partition, fed_at in sorted(self.dirty.items()):
+            if now < self.next_checkpoint.get(partition, 0.0) and now - fed_at < QUIET_S:
                 continue
+            if self.unacked:  # outputs first: a checkpoint never covers what the broker does not have
+                await asyncio.gather(*self.unacked)
+                self.unacked.clear()
             runner = self.runners[partition]
-            key = _key(partition)
             started = time.monotonic()
-            blob = runner.checkpoint()
+            record = runner.checkpoint()
             cost = time.monotonic() - started
             self.next_checkpoint[partition] = now + max(CHECKPOINT_EVERY_S, cost / CHECKPOINT_SHARE)
-            writes.append(
-                await write_checkpoint(self.app, self.table, self.changelog_name, partition, key, blob)
-            )
+            for key, blob in ((record.key, record.blob), *((old, None) for old in record.obsolete)):
+                writes.append(
+                    await write_checkpoint(self.app, self.table, self.changelog_name, partition, key, blob)
+                )
             offsets.update({TP(topic, partition): offset for topic, offset in runner.next_offsets.items()})
-            self.dirty.discard(partition)
+            del self.dirty[partition]
         if writes:
             await asyncio.gather(*writes)
             await commit(self.app, offsets)
 
-    async def _publish(self, producer: Any, emit: Emit) -> list[Any]:
+    def outbox(self) -> Outbox:
+        if self._outbox is None:
+            # The aiokafka producer inside faust's: its batch API is what the outbox needs.
+            self._outbox = Outbox(self.app.producer._ensure_producer())  # type: ignore[attr-defined]
+        return self._outbox
+
+    async def _queue(self, outbox: Outbox, emit: Emit) -> None:
         if emit.role == "watermarks":  # every county-stage partition needs every upstream frontier
             topic = self.names.cluster_signals
-            return [
-                await producer.send(topic.name, None, emit.value, p, None, None)
-                for p in range(topic.partitions)
-            ]
-        return [await producer.send(self.outputs[emit.role], emit.key, emit.value, None, None, None)]
-
-
-def _key(partition: int) -> bytes:
-    return b"p%d" % partition
+            for partition in range(topic.partitions):
+                await outbox.add(topic.name, None, emit.value, partition)
+        else:
+            await outbox.add(self.outputs[emit.role], emit.key, emit.value)

@@ -24,14 +24,17 @@ from typing import Any
 
 
 async def write_checkpoint(
-    app: Any, table: Any, changelog: str, partition: int, key: bytes, blob: bytes
+    app: Any, table: Any, changelog: str, partition: int, key: bytes, blob: bytes | None
 ) -> Any:
-    """Store ``blob`` under ``key`` in ``table`` and send it to its changelog; return the pending send.
+    """Store ``blob`` under ``key`` in ``table`` (None deletes it) and send it to its changelog.
 
-    Await the result before committing what the checkpoint covers. The table's own ``send_changelog``
-    goes through faust's producer buffer, which a commit does not reliably wait for.
+    Returns the pending send: await it before committing what the checkpoint covers. The table's own
+    ``send_changelog`` goes through faust's producer buffer, which a commit does not reliably wait for.
     """
-    table.data[key] = blob  # faust rebuilds this from the changelog when the partition is assigned
+    if blob is None:
+        table.data.pop(key, None)
+    else:
+        table.data[key] = blob  # faust rebuilds this from the changelog when the partition is assigned
     return await app.producer.send(changelog, key, blob, partition, None, None)
 
 

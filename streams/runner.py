@@ -12,18 +12,18 @@
 Records must come in offset order per topic: `expected` names the next offset of each topic, and the faust
 shell rewinds the consumer when Kafka hands it a later one (a record faust dropped in a rebalance).
 
-A checkpoint is everything the runner took so far, as one compressed blob: the escalation state, the
-sequencer (its ticks, its frontier and the messages it still holds) and the next offset of each topic. The
-faust shell writes it as a single table record, so it is never half written, and acknowledges the records
-it covers only once the broker has it. After a restart the runner resumes exactly there: records below
-the next offsets are skipped, and outputs emitted after the checkpoint are emitted again with the same
+A checkpoint is everything the runner took so far: the escalation state, the sequencer (its ticks, its
+frontier and the messages it still holds) and the next offset of each topic. It is one table record,
+so it is never half written: now and then a full snapshot, in between only the state that changed since
+the previous record (`streams.chain`). The faust shell acknowledges the records a checkpoint covers only
+once the broker has it. After a restart the runner resumes exactly there: records below the next
+offsets are skipped, and outputs emitted after the checkpoint are emitted again with the same
 deterministic ids, then dropped downstream.
 """
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -34,6 +34,7 @@ from schemas.decode import decode_intake, encode
 from schemas.enums import MessageStatus
 from schemas.errors import DecodeError
 from schemas.messages import CameraAlert, ClockTick, DeadLetter, Disposition, GridReport, Incident, Transition
+from streams import chain
 from streams.county import Watermark
 from streams.escalation import Engine
 from streams.outputs import ClusterSignal, DeadLetterRequest, ErrorClass, Output, SourceRef
@@ -52,6 +53,15 @@ class Emit:
     value: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """One checkpoint record to write under ``key``, and the keys of records it makes obsolete."""
+
+    key: bytes
+    blob: bytes
+    obsolete: tuple[bytes, ...] = ()
+
+
 @dataclass
 class PartitionRunner:
     """The escalation pipeline of one partition, fed record by record."""
@@ -64,6 +74,13 @@ class PartitionRunner:
     sequencer: Sequencer = field(init=False)
     next_offsets: dict[str, int] = field(default_factory=dict)  # per topic, the next offset to take
     announced: datetime | None = None  # the last frontier sent to the county stage
+    writer: str = "w"  # names this runner's checkpoint records; unique per worker process and assignment
+    saved: PartitionState | None = None  # the state the last checkpoint record holds
+    parent: tuple[int, str] | None = None  # (seq, writer) of the last checkpoint record
+    chain_entries: int = 0  # state entries written in deltas since the last full snapshot
+    full_entries: int = 0  # state entries in that snapshot
+    records: list[bytes] = field(default_factory=list)  # keys of this partition's records in the table
+    held_json: dict[tuple[str, int], orjson.Fragment] = field(default_factory=dict)  # encodings, by source
 
     def __post_init__(self) -> None:
         self.state = self.engine.initial_state()
@@ -156,30 +173,91 @@ class PartitionRunner:
 
     # ---- checkpoints ---------------------------------------------------------------------------------------
 
-    def checkpoint(self) -> bytes:
-        """Everything this runner took so far, as one compressed blob (see the module docstring)."""
-        seq = self.sequencer
-        body = {
+    def checkpoint(self) -> Checkpoint:
+        """The record that saves everything taken so far (see the module docstring).
+
+        A full snapshot when there is none yet or when the deltas since the last one hold more entries than
+        it did (so a restore reads at most about twice the state), else the changes since the previous
+        record.
+        """
+        seq = self.parent[0] + 1 if self.parent else 1
+        body: dict[str, Any] = {
+            "seq": seq,
+            "writer": self.writer,
+            "parent": self.parent,
             "partition": self.partition,
             "next": self.next_offsets,
-            "state": self.state.to_json_obj(),
+            **self._sequencer_json(),
+        }
+        full = self.saved is None or self.chain_entries > self.full_entries
+        body["full"] = full
+        if full:
+            body["state"] = self.state.to_json_obj()
+            self.chain_entries, self.full_entries = 0, sum(self.state.size().values())
+        else:
+            assert self.saved is not None
+            changes = self.state.changes_since(self.saved)
+            self.chain_entries += sum(map(len, changes.changed.values())) + sum(
+                map(len, changes.removed.values())
+            )
+            piece, encode_value = self.state.piece, PartitionState.encode_value
+            body["clock"] = self.state.clock_json()
+            body["set"] = {
+                store: {str(k): encode_value(store, piece(store, k)) for k in keys}
+                for store, keys in changes.changed.items()
+                if keys
+            }
+            body["del"] = {store: [str(k) for k in keys] for store, keys in changes.removed.items() if keys}
+        blob = chain.encode(body)
+        key = chain.key(self.partition, seq, self.writer)
+        obsolete: tuple[bytes, ...] = ()
+        if full:
+            obsolete, self.records = tuple(self.records), []
+        self.records.append(key)
+        self.saved, self.parent = self.state, (seq, self.writer)
+        return Checkpoint(key, blob, obsolete)
+
+    def _sequencer_json(self) -> dict[str, Any]:
+        seq = self.sequencer
+        # A held message is encoded once, not at every checkpoint while it waits.
+        cache, kept = self.held_json, {}
+        for h in seq.held:
+            source = (h.topic, h.offset)
+            fragment = cache.get(source)
+            kept[source] = fragment if fragment is not None else orjson.Fragment(encode(h.message))
+        self.held_json = kept
+        return {
             "ticks": {topic: at.isoformat() for topic, at in seq.ticks.items()},
             "released_to": seq.released_to.isoformat() if seq.released_to else None,
-            "held": [[h.topic, h.offset, orjson.Fragment(encode(h.message))] for h in seq.held],
+            "held": [[topic, offset, fragment] for (topic, offset), fragment in kept.items()],
         }
-        return zlib.compress(orjson.dumps(body), 1)
 
-    def restore(self, blob: bytes) -> None:
-        """Load a checkpoint written by `checkpoint` (same partition)."""
-        body = orjson.loads(zlib.decompress(blob))
-        self.next_offsets = {str(k): int(v) for k, v in body["next"].items()}
-        self.state = PartitionState.from_json_obj(body["state"])
+    def restore(self, records: Mapping[bytes, bytes]) -> None:
+        """Resume from this partition's checkpoint records (table key -> blob); no records, no change."""
+        self.records = list(records)  # all obsolete once the next full snapshot is written
+        if not records:
+            return
+        bodies = chain.follow(chain.decode(blob) for blob in records.values())
+        if not bodies:  # its full snapshot is removed only after a newer one is written
+            raise ValueError(
+                f"partition {self.partition}: no full snapshot in {len(records)} checkpoint records"
+            )
+        state = bodies[0]["state"]
+        for delta in bodies[1:]:
+            chain.merge(state, delta)
+        last = bodies[-1]
+        self.next_offsets = {str(k): int(v) for k, v in last["next"].items()}
+        self.state = self.saved = PartitionState.from_json_obj(state)
+        self.parent = (last["seq"], last["writer"])
+        # The next record is a full snapshot: a fresh chain under this writer.
+        self.chain_entries, self.full_entries = 1, 0
         self.sequencer = Sequencer(self.sources, self.engine.policy.allowed_lateness)
-        self.sequencer.ticks = {k: datetime.fromisoformat(v) for k, v in body["ticks"].items()}
-        released = body["released_to"]
+        self.sequencer.ticks = {k: datetime.fromisoformat(v) for k, v in last["ticks"].items()}
+        released = last["released_to"]
         self.sequencer.released_to = datetime.fromisoformat(released) if released else None
-        for topic, offset, message in body["held"]:
+        for topic, offset, message in last["held"]:
             self.sequencer.hold(topic, offset, _intake(decode_intake(orjson.dumps(message))))
+        self.held_json = {}
         self.announced = None  # announce the frontier again: the county stage may not have seen it
 
 

@@ -1,10 +1,11 @@
 """A partition runner restored from any checkpoint decides what an uninterrupted one decides.
 
 One partition of a simulated stream (with duplicates, late and malformed records) is fed to a runner in one
-topic interleaving. Other runners take another interleaving, are checkpointed at a cut point, go on a while
-(outputs a crash would lose track of), and are replaced by a runner restored from the checkpoint that is
-fed again from earlier offsets, as Kafka redelivers after a crash. Together they must publish exactly what
-the uninterrupted runner published.
+topic interleaving. Other runners take another interleaving and write checkpoint records to a table as they
+go (full snapshots and deltas, `streams.chain`), go on a while after the last one (outputs a crash would
+lose track of), and are replaced by a runner restored from the table that is fed again from earlier
+offsets, as Kafka redelivers after a crash. Together they must publish exactly what the uninterrupted
+runner published.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from producers.publisher import partition_of
 from producers.scenario import overlay, parse_start, scenario
 from producers.simulator import Simulator
 from schemas.topics import topics
+from streams.chain import decode
 from streams.escalation import Engine
 from streams.runner import Emit, PartitionRunner
 
@@ -31,14 +33,16 @@ Record = tuple[str, int, bytes]  # topic, offset, value
 
 
 @cache
-def _partition_records() -> dict[str, list[Record]]:
+def _partition_records(
+    duration: timedelta = timedelta(minutes=3), scale: float = 60
+) -> dict[str, list[Record]]:
     """Per intake topic, the records of PARTITION with their offsets, as the publisher would place them."""
     sim = Simulator(
         scenario("normal_day"),
         11,
         start=parse_start("2026-03-02T10:00:00+08:00"),
-        duration=timedelta(minutes=3),
-        scale=60,
+        duration=duration,
+        scale=scale,
         overlay=overlay("data_quality"),
     )
     by_topic: dict[str, list[Record]] = {spec.name: [] for spec in topics().intake}
@@ -69,11 +73,23 @@ def _interleave(
             cursors[topic] += 1
 
 
-def _runner() -> PartitionRunner:
+def _runner(writer: str = "w") -> PartitionRunner:
     fixed = datetime(2026, 3, 2, tzinfo=UTC)  # dead letters' processing time: not part of any decision
     return PartitionRunner(
-        Engine.bundled(), PARTITION, tuple(spec.name for spec in topics().intake), lambda: fixed
+        Engine.bundled(),
+        PARTITION,
+        tuple(spec.name for spec in topics().intake),
+        lambda: fixed,
+        writer=writer,
     )
+
+
+def save(runner: PartitionRunner, table: dict[bytes, bytes]) -> None:
+    """Write the runner's next checkpoint record to ``table`` as the faust shell does."""
+    record = runner.checkpoint()
+    table[record.key] = record.blob
+    for key in record.obsolete:
+        table.pop(key, None)
 
 
 def _decisions(emits: list[Emit]) -> dict[str, Any]:
@@ -114,19 +130,25 @@ def test_the_partition_has_substance() -> None:
 
 
 def _crash(
-    runner: PartitionRunner, stream: Iterator[Record], cut: int, lost: int
-) -> tuple[bytes, list[Emit]]:
-    """Feed ``cut`` records, checkpoint, feed ``lost`` more (published, then forgotten by the crash)."""
-    emitted = _feed(runner, stream, limit=cut)
-    checkpoint = runner.checkpoint()
-    return checkpoint, emitted + _feed(runner, stream, limit=lost)
+    runner: PartitionRunner, stream: Iterator[Record], table: dict[bytes, bytes], cut: int, lost: int
+) -> list[Emit]:
+    """Feed ``cut`` records, checkpointing into ``table`` along the way and at the end, then feed ``lost``
+    more (published, then forgotten by the crash)."""
+    emitted: list[Emit] = []
+    every = max(1, cut // 7)
+    for _ in range(0, cut, every):
+        emitted += _feed(runner, stream, limit=every)
+        save(runner, table)
+    return emitted + _feed(runner, stream, limit=lost)
 
 
-def _restart(checkpoint: bytes, seed: int, run: int) -> tuple[PartitionRunner, Iterator[Record]]:
-    """A runner restored from ``checkpoint``, and what Kafka redelivers: the committed offset may lag the
+def _restart(
+    table: dict[bytes, bytes], seed: int, run: int, writer: str
+) -> tuple[PartitionRunner, Iterator[Record]]:
+    """A runner restored from ``table``, and what Kafka redelivers: the committed offset may lag the
     checkpoint, so from half-way back."""
-    runner = _runner()
-    runner.restore(checkpoint)
+    runner = _runner(writer)
+    runner.restore(dict(table))
     by_topic = _partition_records()
     redeliver = {topic: (runner.expected(topic) or 0) // 2 for topic in by_topic}
     return runner, _interleave(by_topic, seed, start=redeliver, run=run)
@@ -139,14 +161,15 @@ def test_a_runner_restarted_from_checkpoints_decides_as_one_never_stopped(
 ) -> None:
     by_topic = _partition_records()
     total = sum(len(records) for records in by_topic.values())
-    checkpoint, emitted = _crash(
-        _runner(), _interleave(by_topic, seed, start={}, run=run), int(total * cut), total // 10
+    table: dict[bytes, bytes] = {}
+    emitted = _crash(
+        _runner("a"), _interleave(by_topic, seed, start={}, run=run), table, int(total * cut), total // 10
     )
     # A second crash soon after the restart, before the redelivered records are all read again.
-    runner, stream = _restart(checkpoint, seed + 100, run)
-    checkpoint, more = _crash(runner, stream, total // 20, total // 20)
-    runner, stream = _restart(checkpoint, seed + 200, run)
-    emitted += more + _feed(runner, stream)
+    runner, stream = _restart(table, seed + 100, run, "b")
+    emitted += _crash(runner, stream, table, total // 20, total // 20)
+    runner, stream = _restart(table, seed + 200, run, "c")
+    emitted += _feed(runner, stream)
 
     assert _decisions(emitted) == _uninterrupted()
     assert not runner.sequencer.held, "records were left in the sequencer after the closing ticks"
@@ -160,3 +183,26 @@ def test_a_record_past_the_expected_offset_is_refused() -> None:
     assert runner.feed(topic, offset, value) == []  # a redelivery
     with pytest.raises(ValueError, match="skips"):
         runner.feed(topic, offset + 2, value)
+
+
+def test_a_chain_of_deltas_restores_exactly_the_saved_runner() -> None:
+    """After every checkpoint record, a runner restored from the table holds what the saved one held."""
+    # Long enough at a low rate for SLA timers to fire and windows to expire, so deltas remove entries too.
+    runner, table = _runner(), dict[bytes, bytes]()
+    records = list(_interleave(_partition_records(timedelta(hours=5), 1), seed=3, start={}))
+    longest = removals = 0
+    step = len(records) // 40
+    for start in range(0, len(records), step):
+        _feed(runner, iter(records[start : start + step]))
+        save(runner, table)
+        restored = _runner("r")
+        restored.restore(dict(table))
+        assert restored.state.to_json_obj() == runner.state.to_json_obj()
+        assert restored.next_offsets == runner.next_offsets
+        assert sorted(restored.sequencer.held) == sorted(runner.sequencer.held)
+        assert restored.sequencer.ticks == runner.sequencer.ticks
+        longest = max(longest, len(table))
+        body = decode(table[max(table)])
+        removals += 0 if body["full"] else len(body["del"])
+    assert longest > 3, "no record built on a delta: the test would not see a lost change"
+    assert removals, "no delta removed an entry: a lost removal would pass"
