@@ -17,11 +17,12 @@ import base64
 import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -121,7 +122,27 @@ class OneOf:
         return {"type": "string", "pattern": self.pattern, "description": self.description}
 
 
-EventTime = Annotated[AwareDatetime, Field(ge=EARLIEST_TIME, lt=LATEST_TIME)]
+# One fixed-offset zone object per UTC offset, shared by every decoded time (see `_shared_zone`).
+_ZONES: dict[timedelta, tzinfo] = {timedelta(0): UTC}
+
+
+def _shared_zone(value: datetime) -> datetime:
+    """The same instant and offset, with the one shared zone object for that offset.
+
+    pydantic gives every decoded time a zone object of its own. Python compares, subtracts and orders aware
+    datetimes cheaply only when both carry the *same* zone object; otherwise each operation asks both zones
+    for their offset, several times slower. The escalation core does dozens of such operations per event.
+    Same instant, same offset, same JSON and ISO text: only the object identity changes (and ``tzname()``).
+    """
+    offset = value.utcoffset()
+    assert offset is not None  # AwareDatetime ran first
+    zone = _ZONES.get(offset)
+    if zone is None:
+        zone = _ZONES.setdefault(offset, timezone(offset))
+    return value if value.tzinfo is zone else value.replace(tzinfo=zone)
+
+
+EventTime = Annotated[AwareDatetime, Field(ge=EARLIEST_TIME, lt=LATEST_TIME), AfterValidator(_shared_zone)]
 """A timezone-aware time between 2000 and 2100 (gridflow produces Asia/Shanghai, +08:00)."""
 
 GridCode = Annotated[

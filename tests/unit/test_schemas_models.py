@@ -96,6 +96,15 @@ def test_namespaces_are_the_documented_derivation() -> None:
         assert ns == uuid.uuid5(uuid.NAMESPACE_URL, f"urn:gridflow:{name}")
 
 
+def test_decoded_times_share_one_zone_object_per_offset() -> None:
+    # schemas.messages._shared_zone: the core's datetime arithmetic is fast only between equal zone objects.
+    first, second = decode(encode(REPORT), GridReport), decode(encode(REPORT), GridReport)
+    assert first.reported_at.tzinfo is second.reported_at.tzinfo is second.occurred_at.tzinfo
+    assert first == REPORT and encode(first) == encode(REPORT)
+    utc = REPORT.model_copy(update={"reported_at": REPORT.reported_at.astimezone(UTC)})
+    assert decode(encode(utc), GridReport).reported_at.tzinfo is UTC
+
+
 def test_ids_are_uuid5_of_their_names() -> None:
     # schemas.ids hashes directly instead of calling uuid.uuid5: it must give the very same ids.
     for event in [uuid.UUID(int=0), uuid.UUID("5f0c6d8e-2b1a-4c3d-9e8f-0a1b2c3d4e5f"), uuid.uuid4()]:
