@@ -34,11 +34,12 @@ from schemas.topics import Topics, TopicSpec, topics
 from streams.checkpoints import Rewinder, commit, write_checkpoint
 from streams.county_shell import CountyShell
 from streams.escalation import Engine
+from streams.heap import Heap
 from streams.outbox import Outbox
 from streams.runner import Emit, PartitionRunner
 
 BATCH_MAX = 2000
-BATCH_WITHIN_S = 0.05
+BATCH_WITHIN_S = 0.02
 MAX_BYTES = 64 * 1024 * 1024
 # A busy partition is checkpointed this often: a restart reads again at most about this much input.
 CHECKPOINT_EVERY_S = 5.0
@@ -135,6 +136,7 @@ class StreamsApp:
             window=self.engine.policy.cluster_window,
         )
         self.rewinder = Rewinder(self.app)
+        self.heap = Heap()
         self.app.on_partitions_revoked.connect(self._on_revoked)
         self.app.timer(QUIET_S)(self._checkpoint_idle)
 
@@ -158,6 +160,7 @@ class StreamsApp:
         async with self.lock:
             await self._checkpoint()
             await self.rewinder.check(set(self.sources), self._expected)
+        self.heap.settle()
 
     def _expected(self, tp: Any) -> int | None:
         return self.runner(tp.partition).expected(tp.topic)
@@ -222,10 +225,16 @@ class StreamsApp:
         offset is never ahead of what some checkpoint includes, nor a checkpoint of what was published.
         """
         now = time.monotonic()
-        writes, offsets = [], {}
-        for partition, fed_at in sorted(self.dirty.items()):
-            if now < self.next_checkpoint.get(partition, 0.0) and now - fed_at < QUIET_S:
+        writes, offsets, busy = [], {}, 0
+        # The most overdue first, and one busy partition per call: checkpoints of all partitions at once
+        # would stall the stream for their sum.
+        for partition, fed_at in sorted(
+            self.dirty.items(), key=lambda item: self.next_checkpoint.get(item[0], 0.0)
+        ):
+            quiet = now - fed_at >= QUIET_S
+            if not quiet and (now < self.next_checkpoint.get(partition, 0.0) or busy):
                 continue
+            busy += not quiet
             if self.unacked:  # outputs first: a checkpoint never covers what the broker does not have
                 await asyncio.gather(*self.unacked)
                 self.unacked.clear()

@@ -13,19 +13,21 @@ record written late by a worker that has already lost the partition (a zombie, w
 cannot corrupt the chain: it starts a branch that links to its own parent, and whichever branch is
 followed, the restored runner resumes from its own offsets.
 
-Records are JSON bodies; this module only reads their ``seq``, ``writer`` and ``parent`` fields and
-merges state deltas. `streams.runner` writes them.
+Records are JSON bodies; this module reads their ``seq``, ``writer`` and ``parent`` fields, merges state
+deltas and encodes state entries for them (`EntryCache`). `streams.runner` writes them.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import lz4.frame
 import orjson
 
-__all__ = ["decode", "encode", "follow", "key", "merge"]
+from streams.state import STORE_NAMES, PartitionState, StateChanges
+
+__all__ = ["EntryCache", "decode", "encode", "follow", "key", "merge"]
 
 
 def key(partition: int, seq: int, writer: str) -> bytes:
@@ -34,11 +36,12 @@ def key(partition: int, seq: int, writer: str) -> bytes:
 
 
 def encode(body: Mapping[str, Any]) -> bytes:
-    return zlib.compress(orjson.dumps(body), 1)
+    # lz4: a few times smaller, at a fraction of zlib's cost on the hot path
+    return bytes(lz4.frame.compress(orjson.dumps(body)))
 
 
 def decode(blob: bytes) -> dict[str, Any]:
-    body: dict[str, Any] = orjson.loads(zlib.decompress(blob))
+    body: dict[str, Any] = orjson.loads(lz4.frame.decompress(blob))
     return body
 
 
@@ -83,3 +86,50 @@ def merge(state: dict[str, Any], delta: Mapping[str, Any]) -> None:
         entries = state[store]
         for k in keys:
             entries.pop(k, None)
+
+
+class EntryCache:
+    """The JSON encoding of every state entry as last written, so an unchanged entry is never encoded again.
+
+    State values are immutable, so an entry still holding the very object it held when it was encoded has
+    the same encoding. A delta encodes only what changed; a full snapshot reuses every encoding made for
+    earlier records, which makes it a matter of assembling fragments rather than of encoding the state.
+    """
+
+    def __init__(self) -> None:
+        # store -> key -> (value object, key as text, its encoding)
+        self.stores: dict[str, dict[Any, tuple[Any, str, orjson.Fragment]]] = {s: {} for s in STORE_NAMES}
+
+    def full(self, state: PartitionState) -> dict[str, Any]:
+        """The whole state as `PartitionState.to_json_obj` gives it, up to the order of keys."""
+        out: dict[str, Any] = {"clock": state.clock_json()}
+        for store in STORE_NAMES:
+            old, new = self.stores[store], {}
+            for k, value in state.entries(store):
+                cached = old.get(k)
+                new[k] = cached if cached is not None and cached[0] is value else _entry(store, k, value)
+            self.stores[store] = new  # entries removed since the last record are dropped with it
+            out[store] = {text: fragment for _, text, fragment in new.values()}
+        return out
+
+    def delta(self, state: PartitionState, changes: StateChanges) -> dict[str, Any]:
+        """The ``clock``, ``set`` and ``del`` parts of a delta record (see `merge`)."""
+        changed: dict[str, Any] = {}
+        for store, keys in changes.changed.items():
+            if keys:
+                cache = self.stores[store]
+                for k in keys:
+                    cache[k] = _entry(store, k, state.piece(store, k))
+                changed[store] = {cache[k][1]: cache[k][2] for k in keys}
+        removed: dict[str, list[str]] = {}
+        for store, keys in changes.removed.items():
+            if keys:
+                cache = self.stores[store]
+                removed[store] = [str(k) for k in keys]
+                for k in keys:
+                    cache.pop(k, None)
+        return {"clock": state.clock_json(), "set": changed, "del": removed}
+
+
+def _entry(store: str, k: Any, value: Any) -> tuple[Any, str, orjson.Fragment]:
+    return value, str(k), orjson.Fragment(orjson.dumps(PartitionState.encode_value(store, value)))

@@ -81,6 +81,7 @@ class PartitionRunner:
     full_entries: int = 0  # state entries in that snapshot
     records: list[bytes] = field(default_factory=list)  # keys of this partition's records in the table
     held_json: dict[tuple[str, int], orjson.Fragment] = field(default_factory=dict)  # encodings, by source
+    encoded: chain.EntryCache = field(default_factory=chain.EntryCache)  # state entries as last written
 
     def __post_init__(self) -> None:
         self.state = self.engine.initial_state()
@@ -192,7 +193,7 @@ class PartitionRunner:
         full = self.saved is None or self.chain_entries > self.full_entries
         body["full"] = full
         if full:
-            body["state"] = self.state.to_json_obj()
+            body["state"] = self.encoded.full(self.state)
             self.chain_entries, self.full_entries = 0, sum(self.state.size().values())
         else:
             assert self.saved is not None
@@ -200,14 +201,7 @@ class PartitionRunner:
             self.chain_entries += sum(map(len, changes.changed.values())) + sum(
                 map(len, changes.removed.values())
             )
-            piece, encode_value = self.state.piece, PartitionState.encode_value
-            body["clock"] = self.state.clock_json()
-            body["set"] = {
-                store: {str(k): encode_value(store, piece(store, k)) for k in keys}
-                for store, keys in changes.changed.items()
-                if keys
-            }
-            body["del"] = {store: [str(k) for k in keys] for store, keys in changes.removed.items() if keys}
+            body.update(self.encoded.delta(self.state, changes))
         blob = chain.encode(body)
         key = chain.key(self.partition, seq, self.writer)
         obsolete: tuple[bytes, ...] = ()
@@ -248,6 +242,7 @@ class PartitionRunner:
         last = bodies[-1]
         self.next_offsets = {str(k): int(v) for k, v in last["next"].items()}
         self.state = self.saved = PartitionState.from_json_obj(state)
+        self.encoded = chain.EntryCache()
         self.parent = (last["seq"], last["writer"])
         # The next record is a full snapshot: a fresh chain under this writer.
         self.chain_entries, self.full_entries = 1, 0

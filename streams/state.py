@@ -15,7 +15,9 @@ seen       event id              its dedup generation (`streams.dedup.SeenSet`, 
 timers     epoch minute          timers due in that minute (`streams.timers`)
 ========== ===================== ======================================================================
 
-Every value is immutable (a NamedTuple or frozen dataclass of simple fields) with a JSON form. For a faust
+Every value is immutable (a NamedTuple or frozen dataclass of simple fields) with a JSON form: an object for
+orjson, which writes its datetimes, UUIDs and enums itself (and embeds messages' own encodings as
+fragments), read back by ``from_json_obj``. For a faust
 shell keeping one changelog table per store: `PartitionState.changes_since` lists the keys a step set or
 removed in each store (cheap, since unchanged parts are shared), `PartitionState.piece` and
 ``encode_value``/``decode_value`` give each value's JSON form, ``clock_json`` is the tiny per-partition
@@ -25,12 +27,13 @@ whole state at once (snapshots, tests).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final, NamedTuple, TypeVar
 from uuid import UUID
+
+import orjson
 
 from schemas.enums import AlertType, IncidentStatus
 from schemas.messages import Disposition, Incident
@@ -76,10 +79,6 @@ def _opt_dt(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
 # The small, hot value types are NamedTuples: immutable like frozen dataclasses, but built several times
 # per event, and a tuple is several times cheaper to create than a frozen dataclass instance.
 
@@ -112,10 +111,11 @@ class IncidentState(NamedTuple):
 
     def to_json_obj(self) -> dict[str, Any]:
         return {
-            "incident": self.incident.model_dump(mode="json"),
-            "clock_start": self.clock_start.isoformat(),
-            "camera_ids": list(self.camera_ids),
-            "alert_types": [str(a) for a in self.alert_types],
+            # The Incident's own wire encoding (pydantic's, in Rust): the largest part of a checkpoint.
+            "incident": orjson.Fragment(self.incident.model_dump_json()),
+            "clock_start": self.clock_start,
+            "camera_ids": self.camera_ids,
+            "alert_types": self.alert_types,
             "has_report": self.has_report,
             "corroborated": self.corroborated,
         }
@@ -139,8 +139,8 @@ class Alias(NamedTuple):
     survivor: UUID
     at: datetime
 
-    def to_json_obj(self) -> list[str]:
-        return [str(self.survivor), self.at.isoformat()]
+    def to_json_obj(self) -> list[Any]:
+        return [self.survivor, self.at]
 
     @classmethod
     def from_json_obj(cls, obj: list[str]) -> Alias:
@@ -195,8 +195,8 @@ def window_put(windows: Windows, category: str, openings: tuple[Opening, ...]) -
     return (*windows, (category, openings)) if openings else windows
 
 
-def _windows_to_json(windows: Windows) -> dict[str, list[list[str]]]:
-    return {cat: [[o.at.isoformat(), str(o.incident_id)] for o in items] for cat, items in sorted(windows)}
+def _windows_to_json(windows: Windows) -> dict[str, list[list[Any]]]:
+    return {cat: [[o.at, o.incident_id] for o in items] for cat, items in sorted(windows)}
 
 
 def _windows_from_json(obj: dict[str, list[list[str]]]) -> Windows:
@@ -222,12 +222,10 @@ class GridIndex(NamedTuple):
 
     def to_json_obj(self) -> dict[str, Any]:
         return {
-            "alarms": [[str(m.alert_type), str(m.incident_id), m.at.isoformat()] for m in self.alarms],
-            "evidence": [
-                [m.at.isoformat(), str(m.incident_id), str(m.source), m.category] for m in self.evidence
-            ],
+            "alarms": [[m.alert_type, m.incident_id, m.at] for m in self.alarms],
+            "evidence": [[m.at, m.incident_id, m.source, m.category] for m in self.evidence],
             "openings": _windows_to_json(self.openings),
-            "sweep_at": _iso(self.sweep_at),
+            "sweep_at": self.sweep_at,
         }
 
     @classmethod
@@ -260,8 +258,8 @@ class TownshipIndex(NamedTuple):
     def to_json_obj(self) -> dict[str, Any]:
         return {
             "openings": _windows_to_json(self.openings),
-            "signalled": {cat: at.isoformat() for cat, at in self.signalled},
-            "sweep_at": _iso(self.sweep_at),
+            "signalled": dict(self.signalled),
+            "sweep_at": self.sweep_at,
         }
 
     @classmethod
@@ -293,7 +291,7 @@ class Pending:
     def to_json_obj(self) -> list[dict[str, Any]]:
         return [
             {
-                "disposition": p.disposition.model_dump(mode="json"),
+                "disposition": orjson.Fragment(p.disposition.model_dump_json()),
                 "ref": None if p.ref is None else [p.ref.topic, p.ref.partition, p.ref.offset],
             }
             for p in self.items
@@ -326,7 +324,7 @@ class Clock(NamedTuple):
     watermark: datetime | None = None
 
     def to_json_obj(self) -> dict[str, Any]:
-        return {"max_event_time": _iso(self.max_event_time), "watermark": _iso(self.watermark)}
+        return {"max_event_time": self.max_event_time, "watermark": self.watermark}
 
     @classmethod
     def from_json_obj(cls, obj: dict[str, Any]) -> Clock:
@@ -397,6 +395,15 @@ class PartitionState:
         """Entries per store (for metrics and for tests that state stays bounded)."""
         return {name: len(getattr(self, name)) for name in _STORES}
 
+    def entries(self, store: str) -> Iterable[tuple[Any, Any]]:
+        """Every (key, value) pair of one store, as `piece` gives them one at a time."""
+        if store == "seen":
+            return ((event_id, number) for number, ids in self.seen.generations for event_id in ids)
+        if store == "timers":
+            return self.timers.buckets.items()
+        store_map: PMap[Any, Any] = getattr(self, store)
+        return store_map.items()
+
     def piece(self, store: str, key: Any) -> Any:
         """The value one store holds under ``key`` (None if absent), as a per-key table would."""
         if store == "seen":
@@ -417,12 +424,12 @@ class PartitionState:
 
     @staticmethod
     def encode_value(store: str, value: Any) -> Any:
-        """One store value as a JSON-ready object (for a per-key changelog table)."""
+        """One store value as an object for ``orjson.dumps`` (for a per-key changelog table)."""
         return _STORES[store][0](value)
 
     @staticmethod
     def decode_value(store: str, obj: Any) -> Any:
-        """Inverse of `encode_value`."""
+        """Inverse of `encode_value`, from the value's JSON parsed again."""
         return _STORES[store][1](obj)
 
     def clock_json(self) -> dict[str, Any]:
@@ -436,7 +443,7 @@ class PartitionState:
 
     @classmethod
     def from_pieces(cls, clock: dict[str, Any], pieces: dict[str, dict[Any, Any]]) -> PartitionState:
-        """Rebuild from the clock piece and decoded per-key values (``pieces[store][key] = value``)."""
+        """Rebuild from the clock piece (its JSON, parsed) and decoded values (``pieces[store][key]``)."""
         maps = {name: PMap(pieces.get(name, {}).items()) for name in _MAPS}
         buckets: PMap[int, Any] = PMap(pieces.get("timers", {}).items())
         return cls(
@@ -469,10 +476,9 @@ class PartitionState:
 
     def to_json(self) -> bytes:
         """The whole state as JSON, keys sorted (equal states give equal bytes)."""
-        return json.dumps(
-            self.to_json_obj(), ensure_ascii=False, sort_keys=True, separators=(",", ":")
-        ).encode()
+        # Parsed once more so the keys inside embedded message encodings are sorted too: not a hot path.
+        return orjson.dumps(orjson.loads(orjson.dumps(self.to_json_obj())), option=orjson.OPT_SORT_KEYS)
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> PartitionState:
-        return cls.from_json_obj(json.loads(raw))
+        return cls.from_json_obj(orjson.loads(raw))

@@ -197,7 +197,7 @@ def test_a_chain_of_deltas_restores_exactly_the_saved_runner() -> None:
         save(runner, table)
         restored = _runner("r")
         restored.restore(dict(table))
-        assert restored.state.to_json_obj() == runner.state.to_json_obj()
+        assert restored.state.to_json() == runner.state.to_json()
         assert restored.next_offsets == runner.next_offsets
         assert sorted(restored.sequencer.held) == sorted(runner.sequencer.held)
         assert restored.sequencer.ticks == runner.sequencer.ticks
