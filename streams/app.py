@@ -40,6 +40,9 @@ from streams.runner import Emit, PartitionRunner
 
 BATCH_MAX = 2000
 BATCH_WITHIN_S = 0.02
+# Outputs go out at the end of a batch, or as soon as this many wait: a tick that releases a minute of
+# records should not hold the first of them back until the last is decided.
+SEND_AT = 500
 MAX_BYTES = 64 * 1024 * 1024
 # A busy partition is checkpointed this often: a restart reads again at most about this much input.
 CHECKPOINT_EVERY_S = 5.0
@@ -211,6 +214,8 @@ class StreamsApp:
                     for emit in runner.feed(message.topic, message.offset, message.value):
                         await self._queue(outbox, emit)
                     self.dirty[message.partition] = fed_at
+                    if outbox.queued >= SEND_AT:
+                        self.unacked += await outbox.send()
                 # Not awaited here: the next batch is read while the broker takes this one. A checkpoint
                 # waits for them first, so none moves past an output the broker does not have.
                 self.unacked += await outbox.send()

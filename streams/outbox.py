@@ -25,9 +25,11 @@ class Outbox:
         self.partitions: dict[str, int] = {}  # topic -> partition count, from the broker's metadata
         self.batches: dict[tuple[str, int], Any] = {}
         self.full: list[tuple[str, int, Any]] = []  # batches that reached the size limit, in order
+        self.queued = 0  # messages added since the last send
 
     async def add(self, topic: str, key: bytes | None, value: bytes, partition: int | None = None) -> None:
         """Queue one message; ``partition`` None places it by ``key``."""
+        self.queued += 1
         if partition is None:
             assert key is not None, "a message without a key needs a partition"
             count = self.partitions.get(topic)
@@ -46,5 +48,5 @@ class Outbox:
     async def send(self) -> list[asyncio.Future[Any]]:
         """Hand every queued batch to the producer; the futures resolve once the broker has them."""
         queued = [*self.full, *((topic, p, batch) for (topic, p), batch in self.batches.items())]
-        self.full, self.batches = [], {}
+        self.full, self.batches, self.queued = [], {}, 0
         return [await self.producer.send_batch(batch, topic, partition=p) for topic, p, batch in queued]
