@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Callable
 from typing import Final
 
 FULL_EVERY_S: Final = 600.0
@@ -21,11 +22,12 @@ FULL_EVERY_S: Final = 600.0
 class Heap:
     """Call `settle` periodically from the worker's event loop."""
 
-    def __init__(self) -> None:
-        self.last_full = time.monotonic()
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.last_full = clock()
 
     def settle(self) -> None:
-        now = time.monotonic()
+        now = self.clock()
         if now - self.last_full >= FULL_EVERY_S:
             gc.unfreeze()
             gc.collect()
