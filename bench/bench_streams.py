@@ -6,11 +6,13 @@ Runs on the broker in GRIDFLOW_KAFKA_BOOTSTRAP, or starts a local one in a scrat
 records a scenario, publishes it once, then measures in the same run:
 
 1. the ceiling: a bare aiokafka loop that reads every intake record and produces it to another topic;
-2. the core alone: the same records fed to the partition runners in this process, no Kafka (decode,
+2. faust's floor: a faust agent reading the same topics as the worker does and doing nothing with them
+   (`faust_floor.py`): what faust itself costs per record;
+3. the core alone: the same records fed to the partition runners in this process, no Kafka (decode,
    sequence, classify, escalate, encode outputs);
-3. gridflow: one `gridflow worker` draining the same records (the core, plus faust, publishing and
+4. gridflow: one `gridflow worker` draining the same records (the core, plus faust, publishing and
    checkpoints), timed from its first output to zero lag;
-4. latency: the recording published again at ``--latency-rate`` messages/s while a worker runs. For every
+5. latency: the recording published again at ``--latency-rate`` messages/s while a worker runs. For every
    transition, the time the broker appended it (the transitions topic keeps log-append times) minus:
    - *from its event*: when the intake record that caused it was produced. This includes the wait the
      determinism guarantee imposes: the sequencer holds a record until every source of its partition has
@@ -95,6 +97,16 @@ async def bare_loop(bootstrap: str, sources: list[str], sink: str, total: int) -
         await consumer.stop()
         await producer.stop()
     return total / (time.perf_counter() - (started or time.perf_counter()))
+
+
+def faust_floor(bootstrap: str, sources: list[str], total: int) -> float:
+    """Records/s of a faust agent that reads ``sources`` as the worker does and does nothing else."""
+    script = Path(__file__).with_name("faust_floor.py")
+    command = [sys.executable, str(script), bootstrap, *sources, "--total", str(total)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)
+    if result.returncode != 0 or not result.stdout.strip():
+        sys.exit(f"faust_floor.py failed: {result.stderr.strip()[-2000:]}")
+    return float(result.stdout.strip().splitlines()[-1])
 
 
 def core_rate(recording: Path) -> float:
@@ -190,6 +202,10 @@ def run(bootstrap: str, work: Path, args: argparse.Namespace) -> None:
 
     ceiling = asyncio.run(bare_loop(bootstrap, [s.name for s in intake], bare_out.name, total))
     print(f"ceiling  bare aiokafka consume→produce: {ceiling:,.0f} records/s")
+    floor = faust_floor(bootstrap, [s.name for s in intake], total)
+    print(
+        f"faust floor (an empty agent):         {floor:,.0f} records/s  ({floor / ceiling:.1%} of ceiling)"
+    )
     core = core_rate(recording)
     print(
         f"core alone (no Kafka, one process):   {core:,.0f} records/s  ({core / ceiling:.1%} of the ceiling)"
