@@ -203,9 +203,7 @@ def run(bootstrap: str, work: Path, args: argparse.Namespace) -> None:
     ceiling = asyncio.run(bare_loop(bootstrap, [s.name for s in intake], bare_out.name, total))
     print(f"ceiling  bare aiokafka consume→produce: {ceiling:,.0f} records/s")
     floor = faust_floor(bootstrap, [s.name for s in intake], total)
-    print(
-        f"faust floor (an empty agent):         {floor:,.0f} records/s  ({floor / ceiling:.1%} of ceiling)"
-    )
+    print(f"faust floor (an empty agent):         {floor:,.0f} records/s  ({floor / ceiling:.1%} of ceiling)")
     core = core_rate(recording)
     print(
         f"core alone (no Kafka, one process):   {core:,.0f} records/s  ({core / ceiling:.1%} of the ceiling)"
