@@ -31,7 +31,7 @@ from faust.types import TP
 
 from gridflow.settings import KafkaSettings, ServiceSettings, load
 from schemas.topics import Topics, TopicSpec, topics
-from streams.checkpoints import Rewinder, commit, write_checkpoint
+from streams.checkpoints import Rewinder, beginning, commit, write_checkpoint
 from streams.county_shell import CountyShell
 from streams.escalation import Engine
 from streams.heap import Heap
@@ -207,7 +207,10 @@ class StreamsApp:
                     self.rewinder.seen(message.tp)
                     runner = self.runner(message.partition)
                     expected = runner.expected(message.topic)
-                    if expected is not None and message.offset > expected:
+                    if expected is None:  # a topic no checkpoint of this partition covers yet
+                        expected = await beginning(self.app, message.tp)
+                        runner.begin(message.topic, expected)
+                    if message.offset > expected:
                         await self.rewinder.gap(message.tp, expected)
                         continue
                     self.rewinder.filled(message.tp)

@@ -47,6 +47,16 @@ async def commit(app: Any, offsets: Mapping[Any, int]) -> None:
     await app.consumer._commit_offsets(offsets)
 
 
+async def beginning(app: Any, tp: Any) -> int:
+    """The first offset ``tp`` still holds: where a partition no checkpoint covers must be read from.
+
+    Not wherever the consumer happens to deliver from: a partition that moves in a rebalance before its
+    first checkpoint can come back past records faust has already fetched and then dropped.
+    """
+    offsets = await app.consumer.earliest_offsets(tp)
+    return int(offsets[tp])
+
+
 class Rewinder:
     """Seeks a topic-partition back to the offset its state expects next.
 

@@ -17,7 +17,7 @@ import faust
 import orjson
 from faust.types import TP
 
-from streams.checkpoints import Rewinder, commit, write_checkpoint
+from streams.checkpoints import Rewinder, beginning, commit, write_checkpoint
 from streams.county import CountyStage, parse
 
 
@@ -86,8 +86,9 @@ class CountyShell:
                     continue  # revoked while this batch waited: its new owner reads it again
                 self.rewinder.seen(message.tp)
                 stage, next_offset = self._stage(message.partition)
-                if next_offset is None:
-                    next_offset = message.offset  # no checkpoint yet: start where the group starts
+                if next_offset is None:  # no checkpoint yet: from the partition's beginning
+                    next_offset = await beginning(self.app, message.tp)
+                    self.stages[message.partition] = (stage, next_offset)
                 if message.offset > next_offset:
                     await self.rewinder.gap(message.tp, next_offset)
                     continue

@@ -88,8 +88,13 @@ class PartitionRunner:
         self.sequencer = Sequencer(self.sources, self.engine.policy.allowed_lateness)
 
     def expected(self, topic: str) -> int | None:
-        """The next offset this runner takes from ``topic``; None before its first record."""
+        """The next offset this runner takes from ``topic``; None before its first record or `begin`."""
         return self.next_offsets.get(topic)
+
+    def begin(self, topic: str, offset: int) -> None:
+        """``topic``'s partition begins at ``offset``: unless it took a record of it already, the first
+        one it takes must be that one (a later one means records were skipped)."""
+        self.next_offsets.setdefault(topic, offset)
 
     def feed(self, topic: str, offset: int, raw: bytes | None) -> list[Emit]:
         expected = self.next_offsets.get(topic)
