@@ -206,3 +206,17 @@ def test_a_chain_of_deltas_restores_exactly_the_saved_runner() -> None:
         removals += 0 if body["full"] else len(body["del"])
     assert longest > 3, "no record built on a delta: the test would not see a lost change"
     assert removals, "no delta removed an entry: a lost removal would pass"
+
+
+def test_a_topic_begun_at_an_offset_refuses_a_later_first_record() -> None:
+    """A restored runner whose checkpoint never covered a topic must not start that topic mid-way."""
+    runner = _runner()
+    grid, alerts = topics().intake[0].name, topics().intake[1].name
+    topic, offset, value = _partition_records()[grid][0]
+    runner.feed(topic, offset, value)
+    runner.begin(grid, 0)  # taken already: unchanged
+    assert runner.expected(grid) == offset + 1
+    runner.begin(alerts, 0)
+    _, _, alert = _partition_records()[alerts][5]
+    with pytest.raises(ValueError, match="skips"):
+        runner.feed(alerts, 5, alert)
