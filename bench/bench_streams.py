@@ -46,7 +46,6 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from kafka import KafkaConsumer, TopicPartition
-from kafka.partitioner.default import murmur2
 
 from gridflow.lag import end_offsets, lag, stable_members
 from gridflow.services.kafka import KafkaService
@@ -56,7 +55,7 @@ from gridflow.topics_admin import ensure_topics
 from producers.publisher import partition_of
 from producers.recording import RecordingReader
 from schemas.geography import load_geography
-from schemas.topics import Topics, TopicSpec, topics
+from schemas.topics import Topics, TopicSpec, key_partition, topics
 from streams.escalation import Engine
 from streams.runner import PartitionRunner
 
@@ -283,7 +282,7 @@ def latencies(bootstrap: str, names: Topics, lateness: timedelta) -> dict[str, l
                 sent[value["event_id"]] = min(stamp, sent.get(value["event_id"], stamp))
     partitions, township_of = names.grid_reports.partitions, load_geography().township_of
     where = {  # incident -> intake partition, as the publisher places its township's records
-        value["incident_id"]: (murmur2(township_of(value["grid_code"]).encode()) & 0x7FFFFFFF) % partitions
+        value["incident_id"]: key_partition(township_of(value["grid_code"]).encode(), partitions)
         for _, _, value in records(bootstrap, names.incidents)
     }
     last_event = max(sent.values())

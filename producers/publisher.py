@@ -41,7 +41,7 @@ from typing import Any, Final
 
 from kafka import KafkaProducer, codec
 from kafka.errors import KafkaError
-from kafka.partitioner.default import DefaultPartitioner, murmur2
+from kafka.partitioner.default import DefaultPartitioner
 
 from gridflow.errors import ConfigError, GridflowError
 from gridflow.services.probe import check_kafka
@@ -50,7 +50,7 @@ from gridflow.topics_admin import ensure_topics
 from producers.ledger import Ledger
 from producers.pacing import Pacer
 from producers.record import Record
-from schemas.topics import topics
+from schemas.topics import key_partition, topics
 
 COMPRESSIONS: Final = ("gzip", "lz4", "zstd", "snappy", "none")
 # How often (in records) send() settles finished futures and checks the in-flight bound.
@@ -79,7 +79,7 @@ def partition_of(record: Record, partitions: int) -> int:
     if record.partition is not None:
         return record.partition
     assert record.key is not None, "intake records are keyed by township"
-    return (int(murmur2(record.key.encode())) & 0x7FFFFFFF) % partitions
+    return key_partition(record.key.encode(), partitions)
 
 
 class MemoPartitioner(DefaultPartitioner):  # type: ignore[misc]

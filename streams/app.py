@@ -120,9 +120,8 @@ class StreamsApp:
             "cluster_signals": self.names.cluster_signals.name,
             "deadletter": self.names.deadletter.name,
         }
-        self.dirty: dict[
-            int, float
-        ] = {}  # partitions fed since their last checkpoint: when, last (monotonic)
+        # Partitions fed since their last checkpoint, and when they were last fed (monotonic).
+        self.dirty: dict[int, float] = {}
         self.next_checkpoint: dict[int, float] = {}  # per partition, when a checkpoint is due (monotonic)
         self.lock = asyncio.Lock()
         # Names this process's checkpoint records (streams.chain), apart from any other writer's.
@@ -195,7 +194,7 @@ class StreamsApp:
     async def _escalate(self, stream: Any) -> None:
         async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
             async with self.lock:
-                outbox = self.outbox()
+                outbox = await self.outbox()
                 fed_at = time.monotonic()
                 assigned = self.app.consumer.assignment()
                 for event in events:
@@ -204,18 +203,15 @@ class StreamsApp:
                     message.incref()
                     if message.tp not in assigned or not self._current(message):
                         continue  # revoked while this batch waited: read again by the partition's owner
-                    self.rewinder.seen(message.tp)
                     runner = self.runner(message.partition)
                     expected = runner.expected(message.topic)
                     if expected is None:  # a topic no checkpoint of this partition covers yet
                         expected = await beginning(self.app, message.tp)
                         runner.begin(message.topic, expected)
-                    if message.offset > expected:
-                        await self.rewinder.gap(message.tp, expected)
+                    if not await self.rewinder.admit(message.tp, message.offset, expected):
                         continue
-                    self.rewinder.filled(message.tp)
                     for emit in runner.feed(message.topic, message.offset, message.value):
-                        await self._queue(outbox, emit)
+                        self._queue(outbox, emit)
                     self.dirty[message.partition] = fed_at
                     if outbox.queued >= SEND_AT:
                         self.unacked += await outbox.send()
@@ -233,7 +229,7 @@ class StreamsApp:
         offset is never ahead of what some checkpoint includes, nor a checkpoint of what was published.
         """
         now = time.monotonic()
-        writes, offsets, busy = [], {}, 0
+        writes, offsets, busy = [], {}, False
         # The most overdue first, and one busy partition per call: checkpoints of all partitions at once
         # would stall the stream for their sum.
         for partition, fed_at in sorted(
@@ -242,7 +238,7 @@ class StreamsApp:
             quiet = now - fed_at >= QUIET_S
             if not quiet and (now < self.next_checkpoint.get(partition, 0.0) or busy):
                 continue
-            busy += not quiet
+            busy = busy or not quiet
             if self.unacked:  # outputs first: a checkpoint never covers what the broker does not have
                 await asyncio.gather(*self.unacked)
                 self.unacked.clear()
@@ -261,16 +257,17 @@ class StreamsApp:
             await asyncio.gather(*writes)
             await commit(self.app, offsets)
 
-    def outbox(self) -> Outbox:
+    async def outbox(self) -> Outbox:
         if self._outbox is None:
             # The aiokafka producer inside faust's: its batch API is what the outbox needs.
-            self._outbox = Outbox(self.app.producer._ensure_producer())  # type: ignore[attr-defined]
+            producer = self.app.producer._ensure_producer()  # type: ignore[attr-defined]
+            self._outbox = await Outbox.open(producer, self.outputs.values())
         return self._outbox
 
-    async def _queue(self, outbox: Outbox, emit: Emit) -> None:
+    def _queue(self, outbox: Outbox, emit: Emit) -> None:
         if emit.role == "watermarks":  # every county-stage partition needs every upstream frontier
-            topic = self.names.cluster_signals
-            for partition in range(topic.partitions):
-                await outbox.add(topic.name, None, emit.value, partition)
+            topic = self.outputs["cluster_signals"]
+            for partition in range(outbox.partitions[topic]):
+                outbox.add(topic, None, emit.value, partition)
         else:
-            await outbox.add(self.outputs[emit.role], emit.key, emit.value)
+            outbox.add(self.outputs[emit.role], emit.key, emit.value)

@@ -13,13 +13,14 @@ record written late by a worker that has already lost the partition (a zombie, w
 cannot corrupt the chain: it starts a branch that links to its own parent, and whichever branch is
 followed, the restored runner resumes from its own offsets.
 
-Records are JSON bodies; this module reads their ``seq``, ``writer`` and ``parent`` fields, merges state
-deltas and encodes state entries for them (`EntryCache`). `streams.runner` writes them.
+Records are JSON bodies. `ChainWriter` builds them for one partition (the runner adds its own fields:
+offsets and the sequencer); `follow` and `merge` read them back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import lz4.frame
@@ -27,7 +28,7 @@ import orjson
 
 from streams.state import STORE_NAMES, PartitionState, StateChanges
 
-__all__ = ["EntryCache", "decode", "encode", "follow", "key", "merge"]
+__all__ = ["ChainWriter", "Checkpoint", "EntryCache", "decode", "encode", "follow", "key", "merge"]
 
 
 def key(partition: int, seq: int, writer: str) -> bytes:
@@ -133,3 +134,59 @@ class EntryCache:
 
 def _entry(store: str, k: Any, value: Any) -> tuple[Any, str, orjson.Fragment]:
     return value, str(k), orjson.Fragment(orjson.dumps(PartitionState.encode_value(store, value)))
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """One checkpoint record to write under ``key``, and the keys of records it makes obsolete."""
+
+    key: bytes
+    blob: bytes
+    obsolete: tuple[bytes, ...] = ()
+
+
+class ChainWriter:
+    """Writes one partition's chain: a full snapshot when there is none yet or when the deltas since the
+    last one hold more entries than it did (so a restore reads at most about twice the state), else the
+    changes since the previous record."""
+
+    def __init__(self, partition: int, writer: str) -> None:
+        self.partition = partition
+        self.writer = writer  # unique per worker process, so two writers' records never share a key
+        self.saved: PartitionState | None = None  # the state the last record holds; None: next is full
+        self.parent: tuple[int, str] | None = None  # (seq, writer) of the last record
+        self.chain_entries = 0  # state entries written in deltas since the last full snapshot
+        self.full_entries = 0  # state entries in that snapshot
+        self.records: list[bytes] = []  # keys of this partition's records in the table
+        self.encoded = EntryCache()
+
+    def resume(self, records: Iterable[bytes], last: Mapping[str, Any]) -> None:
+        """Go on after the record ``last``, restored from ``records``: all obsolete once a new full
+        snapshot is written, which is the next record (a fresh chain under this writer)."""
+        self.records = list(records)
+        self.parent = (last["seq"], last["writer"])
+        self.saved, self.encoded = None, EntryCache()
+
+    def write(self, state: PartitionState, fields: Mapping[str, Any]) -> Checkpoint:
+        """The next record: ``state`` (whole or as a delta) with the caller's ``fields``."""
+        seq = self.parent[0] + 1 if self.parent else 1
+        full = self.saved is None or self.chain_entries > self.full_entries
+        body: dict[str, Any] = {"seq": seq, "writer": self.writer, "parent": self.parent, "full": full}
+        body.update(fields)
+        if full:
+            body["state"] = self.encoded.full(state)
+            self.chain_entries, self.full_entries = 0, sum(state.size().values())
+        else:
+            assert self.saved is not None  # else the record is full
+            changes = state.changes_since(self.saved)
+            self.chain_entries += sum(map(len, changes.changed.values())) + sum(
+                map(len, changes.removed.values())
+            )
+            body.update(self.encoded.delta(state, changes))
+        record_key = key(self.partition, seq, self.writer)
+        obsolete: tuple[bytes, ...] = ()
+        if full:
+            obsolete, self.records = tuple(self.records), []
+        self.records.append(record_key)
+        self.saved, self.parent = state, (seq, self.writer)
+        return Checkpoint(record_key, encode(body), obsolete)

@@ -5,8 +5,7 @@ faust-streaming's own bookkeeping is not enough for that:
 - before it commits offsets it flushes its producer buffer, but that flush gives up after 0.1 s without a
   send, so a commit can reach the broker before a table's changelog record does;
 - a rebalance that suspends its flow drops records it has already fetched, and its commit then moves past
-  a single missing offset.
-
+  a single missing offset;
 - its commit moves only over acknowledged offsets, so a record dropped that way (or one a shell skips
   because a rebalance revoked its partition) holds the partition's commit back for good.
 
@@ -62,8 +61,7 @@ class Rewinder:
 
     Two ways a partition falls behind what faust delivers:
 
-    - a record past the expected one arrives (`gap`): rewind at once; records already fetched past the gap
-      keep arriving for a moment after the seek and are skipped without another one;
+    - a record past the expected one arrives (`admit`): rewind at once;
     - nothing arrives although the partition has more (`check`): faust drops a fetched record whose offset
       is below the last one it delivered, and a delivery that finishes just after a rebalance leaves that
       mark far ahead of where the partition restarts, so every record up to it is dropped. After
@@ -76,18 +74,19 @@ class Rewinder:
         self.pending: dict[Any, int] = {}  # tp -> the offset a seek asked for
         self.last_seen: dict[Any, float] = {}  # tp -> when a record (or a seek) last came for it
 
-    def seen(self, tp: Any) -> None:
-        """A record arrived on ``tp`` in the current generation."""
+    async def admit(self, tp: Any, offset: int, expected: int) -> bool:
+        """Whether the record at ``offset`` on ``tp`` may be taken: not if it is past ``expected``.
+
+        A record past it rewinds the partition at once; records already fetched past the gap keep arriving
+        for a moment after the seek and are refused without another one.
+        """
         self.last_seen[tp] = time.monotonic()
-
-    async def gap(self, tp: Any, expected: int) -> None:
-        """A record past ``expected`` came on ``tp``: rewind, unless a seek to it is on its way."""
-        if self.pending.get(tp) != expected:
-            await self._seek(tp, expected)
-
-    def filled(self, tp: Any) -> None:
-        """The expected record arrived."""
+        if offset > expected:
+            if self.pending.get(tp) != expected:
+                await self._seek(tp, expected)
+            return False
         self.pending.pop(tp, None)
+        return True
 
     def forget(self, tps: Any) -> None:
         """The partitions were revoked: their new owner rewinds them itself."""

@@ -84,15 +84,12 @@ class CountyShell:
                 message.incref()  # never acked: offsets are committed from checkpoints (streams.checkpoints)
                 if message.tp not in assigned:
                     continue  # revoked while this batch waited: its new owner reads it again
-                self.rewinder.seen(message.tp)
                 stage, next_offset = self._stage(message.partition)
                 if next_offset is None:  # no checkpoint yet: from the partition's beginning
                     next_offset = await beginning(self.app, message.tp)
                     self.stages[message.partition] = (stage, next_offset)
-                if message.offset > next_offset:
-                    await self.rewinder.gap(message.tp, next_offset)
+                if not await self.rewinder.admit(message.tp, message.offset, next_offset):
                     continue
-                self.rewinder.filled(message.tp)
                 touched.add(message.partition)  # a redelivery too: its offset is committed again
                 if message.offset < next_offset:
                     continue  # inside the checkpoint this stage was restored from

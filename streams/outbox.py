@@ -12,30 +12,44 @@ so a compacted topic keeps one key on one partition whichever way it was sent.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from typing import Any
 
-from aiokafka.partitioner import murmur2
+from schemas.topics import key_partition
+
+# Placements remembered per (partition count, key): an incident's outputs (its versions and transitions)
+# share a key, and murmur2 in pure Python costs more than the rest of queueing a message. Cleared when it
+# grows past this.
+_MEMO_LIMIT = 100_000
 
 
 class Outbox:
     """Outputs waiting to be sent, grouped per topic-partition in producer batches."""
 
-    def __init__(self, producer: Any) -> None:
+    def __init__(self, producer: Any, partitions: dict[str, int]) -> None:
         self.producer = producer  # an aiokafka producer
-        self.partitions: dict[str, int] = {}  # topic -> partition count, from the broker's metadata
+        self.partitions = partitions  # topic -> partition count
+        self.placed: dict[tuple[int, bytes], int] = {}
         self.batches: dict[tuple[str, int], Any] = {}
         self.full: list[tuple[str, int, Any]] = []  # batches that reached the size limit, in order
         self.queued = 0  # messages added since the last send
 
-    async def add(self, topic: str, key: bytes | None, value: bytes, partition: int | None = None) -> None:
+    @classmethod
+    async def open(cls, producer: Any, topics: Iterable[str]) -> Outbox:
+        """An outbox for ``topics``, their partition counts taken from the broker's metadata."""
+        return cls(producer, {topic: len(await producer.partitions_for(topic)) for topic in topics})
+
+    def add(self, topic: str, key: bytes | None, value: bytes, partition: int | None = None) -> None:
         """Queue one message; ``partition`` None places it by ``key``."""
         self.queued += 1
         if partition is None:
             assert key is not None, "a message without a key needs a partition"
-            count = self.partitions.get(topic)
-            if count is None:
-                count = self.partitions[topic] = len(await self.producer.partitions_for(topic))
-            partition = (murmur2(key) & 0x7FFFFFFF) % count
+            count = self.partitions[topic]
+            partition = self.placed.get((count, key))
+            if partition is None:
+                if len(self.placed) >= _MEMO_LIMIT:
+                    self.placed.clear()
+                partition = self.placed[(count, key)] = key_partition(key, count)
         batch = self.batches.get((topic, partition))
         if batch is None:
             batch = self.batches[(topic, partition)] = self.producer.create_batch()

@@ -34,7 +34,7 @@ from schemas.decode import decode_intake, encode
 from schemas.enums import MessageStatus
 from schemas.errors import DecodeError
 from schemas.messages import CameraAlert, ClockTick, DeadLetter, Disposition, GridReport, Incident, Transition
-from streams import chain
+from streams.chain import ChainWriter, Checkpoint, decode, follow, merge
 from streams.county import Watermark
 from streams.escalation import Engine
 from streams.outputs import ClusterSignal, DeadLetterRequest, ErrorClass, Output, SourceRef
@@ -53,15 +53,6 @@ class Emit:
     value: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class Checkpoint:
-    """One checkpoint record to write under ``key``, and the keys of records it makes obsolete."""
-
-    key: bytes
-    blob: bytes
-    obsolete: tuple[bytes, ...] = ()
-
-
 @dataclass
 class PartitionRunner:
     """The escalation pipeline of one partition, fed record by record."""
@@ -74,18 +65,14 @@ class PartitionRunner:
     sequencer: Sequencer = field(init=False)
     next_offsets: dict[str, int] = field(default_factory=dict)  # per topic, the next offset to take
     announced: datetime | None = None  # the last frontier sent to the county stage
-    writer: str = "w"  # names this runner's checkpoint records; unique per worker process and assignment
-    saved: PartitionState | None = None  # the state the last checkpoint record holds
-    parent: tuple[int, str] | None = None  # (seq, writer) of the last checkpoint record
-    chain_entries: int = 0  # state entries written in deltas since the last full snapshot
-    full_entries: int = 0  # state entries in that snapshot
-    records: list[bytes] = field(default_factory=list)  # keys of this partition's records in the table
+    writer: str = "w"  # names this runner's checkpoint records; unique per worker process
+    chain: ChainWriter = field(init=False)
     held_json: dict[tuple[str, int], orjson.Fragment] = field(default_factory=dict)  # encodings, by source
-    encoded: chain.EntryCache = field(default_factory=chain.EntryCache)  # state entries as last written
 
     def __post_init__(self) -> None:
         self.state = self.engine.initial_state()
         self.sequencer = Sequencer(self.sources, self.engine.policy.allowed_lateness)
+        self.chain = ChainWriter(self.partition, self.writer)
 
     def expected(self, topic: str) -> int | None:
         """The next offset this runner takes from ``topic``; None before its first record or `begin`."""
@@ -180,41 +167,9 @@ class PartitionRunner:
     # ---- checkpoints ---------------------------------------------------------------------------------------
 
     def checkpoint(self) -> Checkpoint:
-        """The record that saves everything taken so far (see the module docstring).
-
-        A full snapshot when there is none yet or when the deltas since the last one hold more entries than
-        it did (so a restore reads at most about twice the state), else the changes since the previous
-        record.
-        """
-        seq = self.parent[0] + 1 if self.parent else 1
-        body: dict[str, Any] = {
-            "seq": seq,
-            "writer": self.writer,
-            "parent": self.parent,
-            "partition": self.partition,
-            "next": self.next_offsets,
-            **self._sequencer_json(),
-        }
-        full = self.saved is None or self.chain_entries > self.full_entries
-        body["full"] = full
-        if full:
-            body["state"] = self.encoded.full(self.state)
-            self.chain_entries, self.full_entries = 0, sum(self.state.size().values())
-        else:
-            assert self.saved is not None
-            changes = self.state.changes_since(self.saved)
-            self.chain_entries += sum(map(len, changes.changed.values())) + sum(
-                map(len, changes.removed.values())
-            )
-            body.update(self.encoded.delta(self.state, changes))
-        blob = chain.encode(body)
-        key = chain.key(self.partition, seq, self.writer)
-        obsolete: tuple[bytes, ...] = ()
-        if full:
-            obsolete, self.records = tuple(self.records), []
-        self.records.append(key)
-        self.saved, self.parent = self.state, (seq, self.writer)
-        return Checkpoint(key, blob, obsolete)
+        """The record that saves everything taken so far (see the module docstring and `streams.chain`)."""
+        fields = {"partition": self.partition, "next": self.next_offsets, **self._sequencer_json()}
+        return self.chain.write(self.state, fields)
 
     def _sequencer_json(self) -> dict[str, Any]:
         seq = self.sequencer
@@ -233,24 +188,20 @@ class PartitionRunner:
 
     def restore(self, records: Mapping[bytes, bytes]) -> None:
         """Resume from this partition's checkpoint records (table key -> blob); no records, no change."""
-        self.records = list(records)  # all obsolete once the next full snapshot is written
         if not records:
             return
-        bodies = chain.follow(chain.decode(blob) for blob in records.values())
+        bodies = follow(decode(blob) for blob in records.values())
         if not bodies:  # its full snapshot is removed only after a newer one is written
             raise ValueError(
                 f"partition {self.partition}: no full snapshot in {len(records)} checkpoint records"
             )
         state = bodies[0]["state"]
         for delta in bodies[1:]:
-            chain.merge(state, delta)
+            merge(state, delta)
         last = bodies[-1]
         self.next_offsets = {str(k): int(v) for k, v in last["next"].items()}
-        self.state = self.saved = PartitionState.from_json_obj(state)
-        self.encoded = chain.EntryCache()
-        self.parent = (last["seq"], last["writer"])
-        # The next record is a full snapshot: a fresh chain under this writer.
-        self.chain_entries, self.full_entries = 1, 0
+        self.state = PartitionState.from_json_obj(state)
+        self.chain.resume(records, last)
         self.sequencer = Sequencer(self.sources, self.engine.policy.allowed_lateness)
         self.sequencer.ticks = {k: datetime.fromisoformat(v) for k, v in last["ticks"].items()}
         released = last["released_to"]

@@ -92,12 +92,14 @@ class Sequencer:
         if own_tick is not None and held.at < own_tick - self.allowed_lateness:
             return Release(late=(held,), frontier=self.released_to)
         # Not late means held.at >= own tick - lateness >= frontier: the frontier has never passed it.
-        heapq.heappush(self.heap, (held.at, held.rank, held.event_id, held))
+        self._push(held)
         return Release(frontier=self.released_to)
 
     def hold(self, topic: str, offset: int, message: Intake) -> None:
         """Put back a message held in a checkpoint (no lateness check: it passed one when first offered)."""
-        held = _held(topic, offset, message)
+        self._push(_held(topic, offset, message))
+
+    def _push(self, held: Held) -> None:
         heapq.heappush(self.heap, (held.at, held.rank, held.event_id, held))
 
     def _drain(self) -> Release:

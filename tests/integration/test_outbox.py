@@ -17,12 +17,12 @@ async def _send(bootstrap: str, topic: str) -> dict[bytes, int]:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", max_batch_size=2048)
     await producer.start()
     try:
-        outbox = Outbox(producer)
+        outbox = await Outbox.open(producer, [topic])
         futures = []
         for n in range(30):
             for key in KEYS:
-                await outbox.add(topic, key, b"%d" % n)
-            await outbox.add(topic, None, b"unkeyed-%d" % n, partition=n % 4)
+                outbox.add(topic, key, b"%d" % n)
+            outbox.add(topic, None, b"unkeyed-%d" % n, partition=n % 4)
             if n % 7 == 6:  # several sends, as a worker sends once per batch
                 futures += await outbox.send()
         futures += await outbox.send()
