@@ -32,8 +32,8 @@ from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
 
-from gridflow.settings import KafkaSettings, load
-from gridflow.topics_admin import ensure_topics
+from infra.settings import KafkaSettings, load
+from infra.topics_admin import ensure_topics
 from producers.pacing import Pacer
 from producers.publisher import Publisher, publish
 from producers.record import Record

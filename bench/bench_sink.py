@@ -36,8 +36,8 @@ from pathlib import Path
 
 from kafka import KafkaProducer
 
-from gridflow.lag import lag
-from gridflow.topics_admin import ensure_topics
+from infra.lag import lag
+from infra.topics_admin import ensure_topics
 from producers.record import Record
 from producers.recording import RecordingReader
 from schemas.topics import topics

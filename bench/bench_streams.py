@@ -16,7 +16,7 @@ records a scenario, publishes it once, then measures in the same run:
    transition, the time the broker appended it (the transitions topic keeps log-append times) minus:
    - *from its event*: when the intake record that caused it was produced. This includes the wait the
      determinism guarantee imposes: the sequencer holds a record until every source of its partition has
-     ticked past its event time plus the allowed lateness (`streams.sequencer`), so at replay speed it is
+     ticked past its event time plus the allowed lateness (`streams.core.sequencer`), so at replay speed it is
      mostly the policy's lateness divided by the replay's speed-up;
    - *from decidable*: when the last record the decision needed was produced — the later of that event
      and the earliest clock tick on each source of the partition that could have released it. This is the
@@ -47,17 +47,18 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from kafka import KafkaConsumer, TopicPartition
 
-from gridflow.lag import end_offsets, lag, stable_members
 from gridflow.services.kafka import KafkaService
 from gridflow.services.process import free_port
-from gridflow.settings import ServiceSettings
-from gridflow.topics_admin import ensure_topics
-from producers.publisher import partition_of
+from infra.lag import end_offsets, lag, stable_members
+from infra.placement import key_partition
+from infra.settings import ServiceSettings
+from infra.topics_admin import ensure_topics
+from producers.partitioner import partition_of
 from producers.recording import RecordingReader
 from schemas.geography import load_geography
-from schemas.topics import Topics, TopicSpec, key_partition, topics
-from streams.escalation import Engine
-from streams.runner import PartitionRunner
+from schemas.topics import Topics, TopicSpec, topics
+from streams.core.escalation import Engine
+from streams.core.runner import PartitionRunner
 
 GRIDFLOW = [sys.executable, "-m", "gridflow.cli"]
 

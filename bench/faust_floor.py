@@ -19,7 +19,7 @@ from typing import Any
 
 import faust
 
-from streams.app import BATCH_MAX, BATCH_WITHIN_S
+from streams.runtime.app import BATCH_MAX, BATCH_WITHIN_S
 
 
 def main() -> None:
@@ -58,7 +58,7 @@ def main() -> None:
                 os._exit(0)  # faust's shutdown takes seconds and measures nothing
 
     worker = faust.Worker(app, loglevel="warning", quiet=True, redirect_stdouts=False)
-    worker.spinner = None  # it turns the root logger to DEBUG (see streams.worker)
+    worker.spinner = None  # it turns the root logger to DEBUG (see streams.runtime.worker)
     logging.getLogger("faust").setLevel("WARNING")
     worker.execute_from_commandline()
 

@@ -1,21 +1,16 @@
 """The one `gridflow` command: every service and tool of the pipeline behind one CLI.
 
 Each package contributes its commands through a ``register(app)`` function, so this module stays a table of
-contents. Any :class:`GridflowError` and any bad argument ends as one line on stderr and exit status 2.
+contents. Any :class:`GridflowError` and any bad argument ends as one line on stderr and exit status 2
+(`infra.cli`).
 """
 
 from __future__ import annotations
 
-import sys
-
-import click
 import typer
 
-# typer runs on its own copy of click: its usage errors are that copy's classes, not click's.
-from typer._click.exceptions import UsageError as TyperUsageError
-
 from gridflow.demo.cli import register as register_demo
-from gridflow.errors import GridflowError
+from infra.cli import run
 from producers.cli import register as register_producers
 from sinks.cli import register as register_sinks
 from streams.cli import register as register_streams
@@ -74,21 +69,7 @@ def services_fetch() -> None:
 
 def main(argv: list[str] | None = None, app: typer.Typer = app) -> None:
     """Console-script entry point: run the CLI, turning known errors into one line and exit 2."""
-    try:
-        code = app(args=argv, standalone_mode=False)
-        if isinstance(code, int) and code:
-            sys.exit(code)  # without standalone mode, click returns a command's exit code instead of exiting
-    except (click.exceptions.Abort, typer.Abort):
-        typer.echo("gridflow: aborted", err=True)
-        sys.exit(130)
-    except (click.exceptions.UsageError, TyperUsageError) as exc:
-        typer.echo(f"gridflow: {exc.format_message()}", err=True)
-        sys.exit(2)
-    except (click.exceptions.Exit, typer.Exit) as exc:
-        sys.exit(exc.exit_code)
-    except GridflowError as exc:
-        typer.echo(f"gridflow: {exc}", err=True)
-        sys.exit(2)
+    run(app, argv)
 
 
 if __name__ == "__main__":

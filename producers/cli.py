@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gridflow.errors import ConfigError
+from infra.errors import ConfigError
 from producers.scenario import overlay, overlay_names, parse_duration, parse_start, scenario, scenario_names
 
 # The gridflow CLI imports this module for every command, so the heavy modules load only when used.
@@ -84,7 +84,7 @@ def _tee(records: Iterable[Record], writer: RecordingWriter | None) -> Iterator[
 
 
 def _publisher(prefix: str | None, ledger: Path | None, compression: str | None) -> Publisher:
-    from gridflow.settings import KafkaSettings, load
+    from infra.settings import KafkaSettings, load
     from producers.ledger import Ledger
     from producers.publisher import Publisher
 

@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import orjson
 
-from gridflow.errors import ConfigError
+from infra.errors import ConfigError
 from producers.record import Record
 
 

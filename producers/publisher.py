@@ -14,10 +14,9 @@ sender instead of growing memory; ``max_block_ms`` bounds each wait inside the c
 
 Throughput: kafka-python spends most of its time per record in Python, so the hot path adds little of its
 own: no per-record callbacks or locks (registering two callbacks per future cost about a third of the
-throughput), cached encoded keys and topic names, and a memoised default partitioner (murmur2 in pure
-Python, same placement). The ``crc32c`` package gives kafka-python native record checksums, and ``lz4`` a
-cheap codec (consumers on aiokafka read it through ``cramjam``); gzip stays the fallback where lz4 is not
-installed.
+throughput), cached encoded keys and topic names, and a memoised default partitioner
+(`producers.partitioner`). The ``crc32c`` package gives kafka-python native record checksums, and
+`producers.compression` picks the codec.
 
 Before anything is sent, the broker is probed (``check_kafka``: one line within seconds if it does not
 answer) and the intake topics are created if missing, or checked for the contract's partition counts.
@@ -39,78 +38,22 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Final
 
-from kafka import KafkaProducer, codec
+from kafka import KafkaProducer
 from kafka.errors import KafkaError
-from kafka.partitioner.default import DefaultPartitioner
 
-from gridflow.errors import ConfigError, GridflowError
-from gridflow.services.probe import check_kafka
-from gridflow.settings import KafkaSettings
-from gridflow.topics_admin import ensure_topics
+from infra.errors import ConfigError, GridflowError
+from infra.probe import check_kafka
+from infra.settings import KafkaSettings
+from infra.topics_admin import ensure_topics
+from producers.compression import COMPRESSIONS, compression_available, default_compression
 from producers.ledger import Ledger
 from producers.pacing import Pacer
+from producers.partitioner import MemoPartitioner
 from producers.record import Record
-from schemas.topics import key_partition, topics
+from schemas.topics import topics
 
-COMPRESSIONS: Final = ("gzip", "lz4", "zstd", "snappy", "none")
 # How often (in records) send() settles finished futures and checks the in-flight bound.
 _SETTLE_EVERY: Final = 256
-
-
-def compression_available(name: str) -> bool:
-    """Whether kafka-python can use this codec here (lz4, zstd and snappy need optional libraries)."""
-    checks: dict[str, Callable[[], bool]] = {
-        "gzip": codec.has_gzip,
-        "lz4": codec.has_lz4,
-        "zstd": codec.has_zstd,
-        "snappy": codec.has_snappy,
-        "none": lambda: True,
-    }
-    return name in checks and checks[name]()
-
-
-def default_compression() -> str:
-    """lz4 where its library is installed (a gridflow dependency), else gzip (always available)."""
-    return "lz4" if compression_available("lz4") else "gzip"
-
-
-def partition_of(record: Record, partitions: int) -> int:
-    """The partition the publisher puts ``record`` on (kafka-python's default placement of its key)."""
-    if record.partition is not None:
-        return record.partition
-    assert record.key is not None, "intake records are keyed by township"
-    return key_partition(record.key.encode(), partitions)
-
-
-class MemoPartitioner(DefaultPartitioner):  # type: ignore[misc]
-    """kafka-python's DefaultPartitioner, memoised per (topic, key, partition count): the same placement.
-
-    The default one sorts the partition list and runs murmur2 in pure Python for every record; a day holds
-    only ~60 township keys, so remembering the answer removes that cost without changing where keys go.
-    """
-
-    def __init__(self) -> None:
-        self._memo: dict[tuple[str, bytes, int], int] = {}
-
-    def partition(
-        self,
-        topic: str,
-        key: object,
-        serialized_key: bytes | None,
-        value: object,
-        serialized_value: object,
-        cluster: Any,
-    ) -> int:
-        if serialized_key is None:
-            return int(super().partition(topic, key, serialized_key, value, serialized_value, cluster))
-        known = cluster.partitions_for_topic(topic)
-        memo_key = (topic, serialized_key, len(known) if known else 0)
-        placed = self._memo.get(memo_key)
-        if placed is None:
-            placed = self._memo[memo_key] = int(
-                super().partition(topic, key, serialized_key, value, serialized_value, cluster)
-            )
-        return placed
 
 
 class PublishError(GridflowError):

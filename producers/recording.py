@@ -33,7 +33,7 @@ from typing import IO, Any, Final, cast
 
 import orjson
 
-from gridflow.errors import ConfigError
+from infra.errors import ConfigError
 from producers.record import KINDS, Record, Summary
 
 _MESSAGE_FIELD: Final = b',"message":'

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from gridflow.errors import ConfigError
+from infra.errors import ConfigError
 from schemas.enums import AlertType
 from schemas.geography import geography
 from schemas.taxonomy import taxonomy

@@ -15,7 +15,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from gridflow.errors import ConfigError
+from infra.errors import ConfigError
 from schemas.enums import DispositionAction
 
 TEXTS_FILE = Path(__file__).parent / "data" / "texts.toml"

@@ -1,7 +1,7 @@
-"""The gridflow exception tree.
+"""The message contract's errors, under the project's root :class:`infra.errors.GridflowError`.
 
-Everything gridflow raises on purpose derives from :class:`GridflowError`, so callers can catch the
-project's errors without catching programming mistakes::
+Everything gridflow raises on purpose derives from ``GridflowError`` (re-exported here), so callers can
+catch the project's errors without catching programming mistakes::
 
     GridflowError
      ├── ContractError          a value breaks the agreed message contract
@@ -18,12 +18,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra.errors import GridflowError
+
+__all__ = [
+    "ContractError",
+    "DataFileError",
+    "DecodeError",
+    "GridflowError",
+    "Problem",
+    "UnknownUnitError",
+]
+
 # A dead letter keeps at most 2000 characters of error text; stay well under it so the summary survives.
 _MAX_MESSAGE_CHARS = 1500
-
-
-class GridflowError(Exception):
-    """Base class of every error gridflow raises deliberately."""
 
 
 class ContractError(GridflowError):

@@ -12,8 +12,6 @@ import re
 from dataclasses import dataclass
 from typing import Final, Literal, NamedTuple
 
-from kafka.partitioner.default import murmur2
-
 GRID_REPORTS: Final = "intake.grid_reports"
 CAMERA_ALERTS: Final = "intake.camera_alerts"
 DISPOSITIONS: Final = "intake.dispositions"
@@ -104,12 +102,3 @@ def topics(prefix: str = "") -> Topics:
         county_alerts=spec(COUNTY_ALERTS, 6, "county code", "delete", 30),
         deadletter=spec(DEADLETTER, 1, "source topic", "delete", 30),
     )
-
-
-def key_partition(key: bytes, partitions: int) -> int:
-    """The partition Kafka's default partitioner (murmur2, as in the Java client) gives ``key``.
-
-    Every keyed record in gridflow lands there, whichever client sent it: the publisher's records by
-    township, the stream worker's outputs by incident. Pure Python, about 8 µs: memoise on hot paths.
-    """
-    return (int(murmur2(key)) & 0x7FFFFFFF) % partitions

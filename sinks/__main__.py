@@ -1,13 +1,13 @@
 """``python -m sinks init|sink|sql …``: the ClickHouse commands without the rest of gridflow.
 
-Errors end as one line on stderr and exit status 2, exactly as with the ``gridflow`` command.
+Errors end as one line on stderr and exit status 2, exactly as with the ``gridflow`` command (`infra.cli`).
 """
 
 from __future__ import annotations
 
 import typer
 
-from gridflow.cli import main as gridflow_main
+from infra.cli import run
 from sinks.cli import register
 
 app = typer.Typer(
@@ -22,7 +22,7 @@ register(app)
 
 def main(argv: list[str] | None = None) -> None:
     """Run the commands with gridflow's error handling (one line, exit 2)."""
-    gridflow_main(argv, app=app)
+    run(app, argv, "sinks", "python -m sinks")
 
 
 if __name__ == "__main__":

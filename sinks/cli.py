@@ -6,7 +6,7 @@
   (:mod:`sinks.sink`); ``--no-dedup`` is the fault tests' negative control, never for real data;
 - ``sql "SELECT …"`` / ``sql --file F`` runs queries and prints them as tables.
 
-ClickHouse is the one of :func:`gridflow.settings.clickhouse_url` (``GRIDFLOW_CLICKHOUSE_URL``, else the
+ClickHouse is the one of :func:`infra.settings.clickhouse_url` (``GRIDFLOW_CLICKHOUSE_URL``, else the
 local server, else embedded chdb). Also runnable alone: ``python -m sinks sink``.
 """
 
@@ -17,19 +17,19 @@ from typing import Annotated
 
 import typer
 
-from gridflow.errors import ConfigError
+from infra.errors import ConfigError
 
 
 def _url() -> str:
-    from gridflow.settings import ClickHouseSettings, ServiceSettings, clickhouse_url, load
+    from infra.settings import ClickHouseSettings, ServiceSettings, clickhouse_url, load
 
     return clickhouse_url(load(ServiceSettings), load(ClickHouseSettings))
 
 
 def init() -> None:
     """Create the Kafka topics and apply the ClickHouse schema migrations (idempotent)."""
-    from gridflow.settings import KafkaSettings, load
-    from gridflow.topics_admin import ensure_topics
+    from infra.settings import KafkaSettings, load
+    from infra.topics_admin import ensure_topics
     from schemas.topics import topics
     from sinks.connection import connect
     from sinks.ddl import apply_migrations, migrations
@@ -66,7 +66,7 @@ def sink(
     ] = False,
 ) -> None:
     """Land intake events, incidents, transitions and dead letters in ClickHouse until stopped."""
-    from gridflow.settings import KafkaSettings, load
+    from infra.settings import KafkaSettings, load
     from sinks.sink import SinkConfig, run_sink
 
     if batch_rows < 1:

@@ -1,6 +1,6 @@
 """Errors raised by the ClickHouse layer (``sinks``).
 
-They hang off the project's tree (``schemas.errors.GridflowError``)::
+They hang off the project's tree (``infra.errors.GridflowError``)::
 
     GridflowError
      └── SinkError                    anything the ClickHouse layer raises on purpose

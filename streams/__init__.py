@@ -1,20 +1,13 @@
-"""gridflow streams: the stream processors' pure core (no faust, Kafka or ClickHouse imports).
+"""gridflow streams: the stream processors, as a pure decision core and the faust runtime around it.
 
-Modules, each holding one concept:
+- `streams.core` — the pure decision core (no faust, Kafka or ClickHouse imports, checked by import-linter):
+  classification, correlation, routing, escalation and its state, the KPIs, the per-partition sequencer
+  and runner, the county stage's logic and the checkpoint chain.
+- `streams.runtime` — the faust-streaming app and worker around it: topics, checkpoint tables, outbox,
+  the county stage's agent, and every reliance on faust internals (`streams.runtime.faust_internals`).
+- `streams.cli` — ``gridflow worker`` (also ``python -m streams worker``).
 
-- `streams.classify` — classification rules as data: `classify(message, taxonomy, policy)`.
-- `streams.escalation` — the state machine `step(state, event) -> (state, outputs)` (`Engine`): the rules.
-- `streams.working` — one step's working copy of the state and the mechanics the rules share.
-- `streams.state` — `PartitionState`, the immutable per-key state pieces, JSON codecs.
-- `streams.rulebook` — escalation rule ids and the disposition table.
-- `streams.correlate` — merge, repeat and cluster windows over the grid and township indexes.
-- `streams.routing` — level by severity, handling unit, SLA deadlines, compatible categories.
-- `streams.kpis` — the Fengqiao KPIs from final incidents and transitions.
-- `streams.outputs` — `ClusterSignal`, `DeadLetterRequest`, `SourceRef`.
-- `streams.sequencer` — one deterministic event order per partition across the intake topics.
-- `streams.timers`, `streams.dedup`, `streams.pmap`, `streams.fastmodel` — the machinery under them.
-
-Typical use (the faust shell does this per partition)::
+The core's main names are re-exported here. Typical use (the faust shell does this per partition)::
 
     from streams import Engine
     engine = Engine.bundled()
@@ -22,11 +15,11 @@ Typical use (the faust shell does this per partition)::
     state, outputs = engine.step(state, message)
 """
 
-from streams.classify import Classification, classify
-from streams.escalation import Engine, StreamSettings, event_time, step
-from streams.kpis import FengqiaoKpis, fengqiao_kpis
-from streams.outputs import ClusterSignal, DeadLetterRequest, ErrorClass, Output, SourceRef
-from streams.state import PartitionState, StateChanges
+from streams.core.classify import Classification, classify
+from streams.core.escalation import Engine, StreamSettings, event_time, step
+from streams.core.kpis import FengqiaoKpis, fengqiao_kpis
+from streams.core.outputs import ClusterSignal, DeadLetterRequest, ErrorClass, Output, SourceRef
+from streams.core.state import PartitionState, StateChanges
 
 __all__ = [
     "Classification",

@@ -1,10 +1,8 @@
 """``python -m streams worker [--workers N]``: the stream workers without the rest of the gridflow CLI."""
 
-import sys
-
 import typer
 
-from gridflow.cli import main
+from infra.cli import run
 from streams.cli import register
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True)
@@ -17,4 +15,4 @@ def streams() -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:], app=app)
+    run(app, None, "streams", "python -m streams")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from gridflow.errors import ConfigError
+from infra.errors import ConfigError
 
 LOGLEVELS = ("debug", "info", "warning", "error")
 
@@ -16,7 +16,7 @@ def worker(
     loglevel: Annotated[str, typer.Option("--loglevel", help="debug, info, warning or error")] = "warning",
 ) -> None:
     """Run the classification/merge/escalation workers (faust) until stopped."""
-    from streams.worker import run_workers
+    from streams.runtime.worker import run_workers
 
     if workers < 1:
         raise ConfigError(f"--workers {workers}: expected a whole number >= 1")

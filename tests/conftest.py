@@ -25,7 +25,7 @@ import pytest
 from gridflow.services.clickhouse import ClickHouseService
 from gridflow.services.kafka import KafkaService
 from gridflow.services.process import free_port
-from gridflow.settings import ServiceSettings, local_clickhouse_binary
+from infra.settings import ServiceSettings, local_clickhouse_binary
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

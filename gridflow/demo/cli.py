@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from gridflow.errors import ConfigError
+from infra.errors import ConfigError
 
 
 def demo(
@@ -74,7 +74,7 @@ def command_center(
 ) -> None:
     """Watch escalations to county and city level live and write a CAP 1.2 alert for each."""
     from gridflow.demo.command_center import run_command_center
-    from gridflow.settings import KafkaSettings, load
+    from infra.settings import KafkaSettings, load
 
     kafka = load(KafkaSettings)
     status = run_command_center(
@@ -93,7 +93,7 @@ def report(
     """Write the analyst report (KPIs and inline SVG charts) of an existing store as one HTML file."""
     from gridflow.demo.figures import format_summary, read_figures
     from gridflow.demo.report import write_report
-    from gridflow.settings import ClickHouseSettings, ServiceSettings, clickhouse_url, load
+    from infra.settings import ClickHouseSettings, ServiceSettings, clickhouse_url, load
     from sinks.connection import connect
     from sinks.url import with_database
 

@@ -1,9 +1,10 @@
 """The analyst's figures read from a ClickHouse store: the KPI summary and the breakdowns the report charts.
 
-Ratios come from the query pack (``sinks/queries/*.sql``, which mirrors :mod:`streams.kpis`), so the demo's
-summary, the HTML report and ``gridflow sql --file`` all agree. Breakdowns the pack does not hold (incidents
-per county, category and hour) are small SELECTs over the same ``incidents_latest`` view, restricted to
-matters (the pack's definition: no false alarms, merged-away incidents or alarms awaiting verification).
+Ratios come from the query pack (``sinks/queries/*.sql``, which mirrors :mod:`streams.core.kpis`), so the
+demo's summary, the HTML report and ``gridflow sql --file`` all agree. Breakdowns the pack does not hold
+(incidents per county, category and hour) are small SELECTs over the same ``incidents_latest`` view,
+restricted to matters (the pack's definition: no false alarms, merged-away incidents or alarms awaiting
+verification).
 
     >>> with connect(url) as writer:
     ...     figures = read_figures(writer)

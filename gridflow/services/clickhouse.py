@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gridflow.services.probe import clickhouse_answers
 from gridflow.services.process import ManagedProcess, ensure_port_free
 from gridflow.services.templates import render
-from gridflow.settings import ServiceSettings, local_clickhouse_binary
+from infra.probe import clickhouse_answers
+from infra.settings import ServiceSettings, local_clickhouse_binary
 
 
 class ClickHouseService:

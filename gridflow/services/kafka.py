@@ -14,11 +14,11 @@ import subprocess
 import uuid
 from pathlib import Path
 
-from gridflow.errors import ServiceError
-from gridflow.services.probe import kafka_answers
 from gridflow.services.process import ManagedProcess, ensure_port_free
 from gridflow.services.templates import render
-from gridflow.settings import ServiceSettings
+from infra.errors import ServiceError
+from infra.probe import kafka_answers
+from infra.settings import ServiceSettings
 
 POM = Path(__file__).parent / "templates" / "kafka-pom.xml"
 MISSING_TOOL = (

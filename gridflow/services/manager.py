@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from gridflow.services.clickhouse import ClickHouseService
 from gridflow.services.kafka import KafkaService
-from gridflow.services.probe import check_clickhouse, check_kafka
-from gridflow.settings import ClickHouseSettings, KafkaSettings, ServiceSettings, load
+from infra.probe import check_clickhouse, check_kafka
+from infra.settings import ClickHouseSettings, KafkaSettings, ServiceSettings, load
 
 
 class Services:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gridflow.errors import PortInUseError, ServiceError
+from infra.errors import PortInUseError, ServiceError
 
 
 @dataclass(frozen=True)

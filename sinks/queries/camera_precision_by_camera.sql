@@ -2,7 +2,7 @@
 -- Counted per incident holding the camera's alarms (source_event_ids of a non-merged incident, so alarms
 -- merged into one incident count once): false_alarm counts against the camera, pending_verification is
 -- undecided, any other status confirms. precision = confirmed / (confirmed + false_alarms), NULL while
--- nothing is decided. Same definition as streams/kpis.py (camera_precision).
+-- nothing is decided. Same definition as streams/core/kpis.py (camera_precision).
 SELECT
     camera_id,
     uniqExact(incident_id) AS incidents,

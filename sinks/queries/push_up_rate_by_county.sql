@@ -2,7 +2,7 @@
 -- Matters: incidents except false alarms, merged-away incidents and alarms awaiting verification.
 -- pushed_up: a transition moved the incident from below county to county or city after it opened (an SLA
 -- breach, a handler request, a cluster or a severity upgrade); at_county_or_city also counts incidents
--- routed there directly. Same definitions as streams/kpis.py (push_up_rate, county_city_share).
+-- routed there directly. Same definitions as streams/core/kpis.py (push_up_rate, county_city_share).
 SELECT
     county_code,
     count() AS incidents,

@@ -1,7 +1,7 @@
 -- Question: How often is a matter reported settled and then reopened (false closures)?
 -- Over matters ever resolved (now resolved or closed, or reopened at least once): the share reopened, and
 -- the number of reopenings. Matters: incidents except false alarms, merged-away incidents and alarms
--- awaiting verification. Same definition as streams/kpis.py (reopen_rate).
+-- awaiting verification. Same definition as streams/core/kpis.py (reopen_rate).
 SELECT
     count() AS ever_resolved,
     countIf(reopen_count > 0) AS reopened,

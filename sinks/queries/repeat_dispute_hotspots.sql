@@ -1,7 +1,7 @@
 -- Question: Where do disputes keep coming back (矛盾反复 hotspots)?
 -- Grid and category pairs with repeat_dispute escalations, most first; incidents and last_opened_at count
 -- the matters there (incidents except false alarms, merged-away incidents and alarms awaiting
--- verification). Same ranking as streams/kpis.py (repeat_hotspots).
+-- verification). Same ranking as streams/core/kpis.py (repeat_hotspots).
 SELECT
     grid_code,
     any(township_code) AS township_code,

@@ -1,6 +1,6 @@
 -- Question: What share of settled matters were settled at or below township level (大事不出镇)?
 -- Settled: latest status resolved or closed; the level is the one the incident had when it was settled.
--- share is NULL when nothing is settled. Same definition as streams/kpis.py.
+-- share is NULL when nothing is settled. Same definition as streams/core/kpis.py.
 SELECT
     count() AS settled,
     countIf(level IN ('grid', 'village', 'township')) AS settled_at_or_below_township,

@@ -1,6 +1,6 @@
 -- Question: What share of settled matters were settled at grid or village level (小事不出村)?
 -- Settled: latest status resolved or closed. The level is the one the incident had when it was settled
--- (levels never go down). share is NULL when nothing is settled. Same definition as streams/kpis.py.
+-- (levels never go down). share is NULL when nothing is settled. Same definition as streams/core/kpis.py.
 SELECT
     count() AS settled,
     countIf(level IN ('grid', 'village')) AS settled_at_grid_or_village,

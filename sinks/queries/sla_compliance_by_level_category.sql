@@ -3,7 +3,7 @@
 -- verification, open, in progress); it breached there on an sla_breach transition leaving that level or an
 -- overdue transition at the city. compliance = share of held clocks not breached, running ones counting
 -- as kept. Matters: incidents except false alarms, merged-away incidents and alarms awaiting verification.
--- Same definition as streams/kpis.py (sla_compliance), broken down by category.
+-- Same definition as streams/core/kpis.py (sla_compliance), broken down by category.
 SELECT
     level,
     ['grid', 'village', 'township', 'county', 'city'][level] AS level_name,

@@ -1,7 +1,7 @@
 -- Question: How long does it take to settle a matter, p50 and p90 in hours, per county?
 -- From opened_at to resolved_at (the first resolution, kept when a matter is reopened) of matters that have
 -- one. Percentiles are nearest-rank: the smallest duration with at least p% of durations at or below it,
--- so they are real observed times. Same definition as streams/kpis.py (resolve_p50/p90), per county.
+-- so they are real observed times. Same definition as streams/core/kpis.py (resolve_p50/p90), per county.
 SELECT
     county_code,
     count() AS resolved,

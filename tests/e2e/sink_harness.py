@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 
 from pipeline_harness import GRIDFLOW, Pipeline, stop, wait_until
 
-from gridflow import lag
+from infra import lag
 from producers.ledger import read_ledger
 from sinks import connect
 from sinks.nodedup import SUFFIX

@@ -20,7 +20,7 @@ from sink_harness import INTAKE_TABLES, SinkPipeline, delivery, landed_rows, sto
 
 from gridflow.services.clickhouse import ClickHouseService
 from gridflow.services.process import free_port
-from gridflow.settings import ServiceSettings, local_clickhouse_binary
+from infra.settings import ServiceSettings, local_clickhouse_binary
 from sinks import with_database
 from sinks.nodedup import SUFFIX, nodedup_tables
 from sinks.writer import Writer

@@ -20,8 +20,8 @@ from typing import Any
 import orjson
 from kafka import KafkaConsumer, TopicPartition
 
-from gridflow import lag
-from gridflow.topics_admin import ensure_topics
+from infra import lag
+from infra.topics_admin import ensure_topics
 from schemas.topics import topics
 
 GRIDFLOW = [sys.executable, "-m", "gridflow.cli"]

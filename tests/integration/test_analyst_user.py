@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from gridflow.settings import ServiceSettings
+from infra.settings import ServiceSettings
 from sinks import ClickHouseRejected, connect, parse_url
 from sinks.url import NativeUrl
 

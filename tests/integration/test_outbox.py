@@ -1,4 +1,4 @@
-"""The worker's outbox (`streams.outbox`) on the real broker: batches sent whole land as keyed sends do."""
+"""The worker's outbox (`streams.runtime.outbox`) on the real broker: whole batches land as keyed sends do."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from streams.outbox import Outbox
+from streams.runtime.outbox import Outbox
 
 KEYS = [f"incident-{i}".encode() for i in range(40)]
 

@@ -17,8 +17,8 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
 from kafka.partitioner.default import murmur2
 
-from gridflow.errors import ConfigError
-from gridflow.topics_admin import ensure_topics
+from infra.errors import ConfigError
+from infra.topics_admin import ensure_topics
 from producers.ledger import Ledger, read_ledger
 from producers.pacing import Pacer
 from producers.publisher import Publisher, publish

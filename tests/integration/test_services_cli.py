@@ -146,7 +146,7 @@ def test_storage_formats_with_a_cluster_id_that_starts_with_a_dash(
     # it as an option.
     import gridflow.services.kafka as kafka_module
     from gridflow.services.kafka import KafkaService
-    from gridflow.settings import ServiceSettings
+    from infra.settings import ServiceSettings
 
     monkeypatch.setattr(kafka_module, "_cluster_id", lambda: "-abcDEFghiJKLmnoPQRstu")
     service = KafkaService(

@@ -1,4 +1,4 @@
-"""Which checkpoint records a restore follows (`streams.chain.follow`), including a zombie's branch."""
+"""Which checkpoint records a restore follows (`streams.core.chain.follow`), including a zombie's branch."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from streams.chain import decode, encode, follow, key, merge
+from streams.core.chain import decode, encode, follow, key, merge
 
 
 def rec(seq: int, writer: str, parent: tuple[int, str] | None, full: bool = False) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from schemas.enums import AlertType, Level
 from schemas.messages import CameraAlert, GridReport
 from schemas.policy import policy
 from schemas.taxonomy import taxonomy
-from streams.classify import (
+from streams.core.classify import (
     BASE_RULES,
     LEVEL_RULES,
     MODIFIER_RULES,
@@ -23,7 +23,7 @@ from streams.classify import (
     UnclassifiableError,
     classify,
 )
-from streams.routing import level_for_severity
+from streams.core.routing import level_for_severity
 
 TAX = taxonomy()
 POLICY = policy()

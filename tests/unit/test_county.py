@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from streams.county import CountyStage, Watermark, parse
-from streams.outputs import ClusterSignal
+from streams.core.county import CountyStage, Watermark, parse
+from streams.core.outputs import ClusterSignal
 
 CST = timezone(timedelta(hours=8))
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=CST)

@@ -20,12 +20,13 @@ from datetime import UTC, datetime, timedelta
 from streams_factories import at, tick
 from test_escalation import run_all, scenario, with_ticks
 
+from infra.placement import key_partition
 from producers.scenario import overlay, parse_start
 from producers.scenario import scenario as simulated_scenario
 from producers.simulator import Simulator
-from schemas.topics import key_partition, topics
-from streams.escalation import Engine
-from streams.runner import PartitionRunner
+from schemas.topics import topics
+from streams.core.escalation import Engine
+from streams.core.runner import PartitionRunner
 
 RUNNER_DIGEST = "3f554e6aa606f6cf5fc25f37ff25a2d2d54a852d80a65bb21618c8406aa32b28"
 ENGINE_DIGEST = "98c700a529df83277cdc47c7e36b7254a54515c240f6a0b27003832e02b441e9"

@@ -1,4 +1,4 @@
-"""The worker's collector policy (`streams.heap`): frozen between full passes, nothing kept for good."""
+"""The worker's collector policy (`streams.runtime.heap`): frozen between full passes, none kept for good."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from streams.heap import FULL_EVERY_S, Heap
+from streams.runtime.heap import FULL_EVERY_S, Heap
 
 
 class Node:

@@ -12,7 +12,7 @@ from schemas.enums import IncidentStatus, Level, MessageStatus, TransitionReason
 from schemas.geography import CITY_CODE
 from schemas.ids import transition_id_for
 from schemas.messages import Incident, Transition
-from streams.kpis import fengqiao_kpis, latest, percentile
+from streams.core.kpis import fengqiao_kpis, latest, percentile
 
 S = IncidentStatus
 R = TransitionReason

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from kafka.partitioner.default import DefaultPartitioner
 
-from producers.publisher import partition_of
+from producers.partitioner import partition_of
 from producers.record import Record
 from schemas.geography import geography
 

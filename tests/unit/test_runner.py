@@ -2,7 +2,7 @@
 
 One partition of a simulated stream (with duplicates, late and malformed records) is fed to a runner in one
 topic interleaving. Other runners take another interleaving and write checkpoint records to a table as they
-go (full snapshots and deltas, `streams.chain`), go on a while after the last one (outputs a crash would
+go (full snapshots and deltas, `streams.core.chain`), go on a while after the last one (outputs a crash would
 lose track of), and are replaced by a runner restored from the table that is fed again from earlier
 offsets, as Kafka redelivers after a crash. Together they must publish exactly what the uninterrupted
 runner published.
@@ -20,13 +20,13 @@ from typing import Any
 import orjson
 import pytest
 
-from producers.publisher import partition_of
+from producers.partitioner import partition_of
 from producers.scenario import overlay, parse_start, scenario
 from producers.simulator import Simulator
 from schemas.topics import topics
-from streams.chain import decode
-from streams.escalation import Engine
-from streams.runner import Emit, PartitionRunner
+from streams.core.chain import decode
+from streams.core.escalation import Engine
+from streams.core.runner import Emit, PartitionRunner
 
 PARTITION = 1
 Record = tuple[str, int, bytes]  # topic, offset, value

@@ -97,7 +97,7 @@ def test_namespaces_are_the_documented_derivation() -> None:
 
 
 def test_decoded_times_share_one_zone_object_per_offset() -> None:
-    # schemas.messages._shared_zone: the core's datetime arithmetic is fast only between equal zone objects.
+    # schemas.fields._shared_zone: the core's datetime arithmetic is fast only between equal zone objects.
     first, second = decode(encode(REPORT), GridReport), decode(encode(REPORT), GridReport)
     assert first.reported_at.tzinfo is second.reported_at.tzinfo is second.occurred_at.tzinfo
     assert first == REPORT and encode(first) == encode(REPORT)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from schemas.enums import DispositionAction, MessageStatus
 from schemas.messages import ClockTick, Disposition
-from streams.sequencer import Sequencer
+from streams.core.sequencer import Sequencer
 
 CST = timezone(timedelta(hours=8))
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=CST)

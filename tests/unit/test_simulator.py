@@ -12,7 +12,7 @@ from uuid import UUID
 import orjson
 import pytest
 
-from gridflow.errors import ConfigError, UnreachableError
+from infra.errors import ConfigError, UnreachableError
 from producers.clock import tick_times
 from producers.overlay import corrupt
 from producers.pacing import Pacer

@@ -1,0 +1,123 @@
+"""Bounded reachability checks for Kafka and ClickHouse, used by `services` and before any real work.
+
+Each answers within its timeout; ``check_*`` raise UnreachableError naming the address and the cause, so a
+wrong address fails in seconds with one line rather than hanging in a client's retry loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from urllib.parse import urlsplit
+
+from infra.errors import UnreachableError
+
+
+def _host_port(address: str, default_port: int) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    if not host:
+        return address, default_port
+    try:
+        return host.strip("[]"), int(port)
+    except ValueError:
+        raise UnreachableError(f"{address!r} is not host:port") from None
+
+
+def tcp_check(what: str, address: str, default_port: int, timeout_s: float) -> None:
+    """Raise UnreachableError unless a TCP connection to address opens within timeout_s."""
+    host, port = _host_port(address, default_port)
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            return
+    except socket.gaierror as exc:
+        raise UnreachableError(f"{what} at {host}:{port}: cannot resolve host ({exc.strerror})") from None
+    except TimeoutError:
+        raise UnreachableError(f"{what} at {host}:{port}: no answer within {timeout_s:g} s") from None
+    except OSError as exc:
+        raise UnreachableError(f"{what} at {host}:{port}: {(exc.strerror or str(exc)).lower()}") from None
+
+
+def check_kafka(bootstrap: str, timeout_s: float = 5.0, options: dict[str, object] | None = None) -> None:
+    """Raise UnreachableError unless a broker in ``bootstrap`` answers a metadata request in time."""
+    first = bootstrap.split(",")[0].strip()
+    tcp_check("Kafka", first, 9092, timeout_s)
+    if not kafka_answers(bootstrap, timeout_s, options):
+        raise UnreachableError(
+            f"Kafka at {bootstrap}: port open but no metadata answer within {timeout_s:g} s"
+        )
+
+
+def kafka_answers(bootstrap: str, timeout_s: float, options: dict[str, object] | None = None) -> bool:
+    """Whether the cluster answers a metadata request (what `services up` waits for)."""
+    from kafka import KafkaConsumer
+    from kafka.errors import KafkaError
+
+    ms = int(timeout_s * 1000)
+    try:
+        consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            request_timeout_ms=max(ms, 1000),
+            bootstrap_timeout_ms=max(ms, 1000),
+            connections_max_idle_ms=max(ms, 1000) + 1000,
+            **(options or {}),
+        )
+    except (KafkaError, OSError, ValueError):
+        return False
+    try:
+        consumer.topics()
+        return True
+    except (KafkaError, OSError):
+        return False
+    finally:
+        consumer.close()
+
+
+def check_clickhouse(url: str, timeout_s: float = 5.0) -> None:
+    """Raise UnreachableError unless the ClickHouse server in ``url`` answers ``SELECT 1`` in time."""
+    from clickhouse_driver import Client
+    from clickhouse_driver.errors import Error as DriverError
+
+    if url.startswith("chdb://"):
+        return
+    # The driver logs every failed connect with a traceback; the caller reports the failure in one line.
+    logging.getLogger("clickhouse_driver.connection").setLevel(logging.CRITICAL)
+    if not url.startswith("clickhouse://"):
+        raise UnreachableError(
+            f"ClickHouse URL {url!r}: expected clickhouse://user:pass@host:port/db or chdb:///path"
+        )
+    parts = urlsplit(url)
+    host = f"{parts.hostname}:{parts.port or 9000}"
+    try:
+        client = Client.from_url(url)
+    except (ValueError, TypeError) as exc:
+        raise UnreachableError(f"ClickHouse URL {_redact(url)!r}: {exc}") from None
+    client.connection.connect_timeout = timeout_s
+    client.connection.send_receive_timeout = timeout_s
+    try:
+        client.execute("SELECT 1")
+    except DriverError as exc:
+        raise UnreachableError(f"ClickHouse at {host}: {_first_line(str(exc))}") from None
+    except OSError as exc:
+        raise UnreachableError(f"ClickHouse at {host}: {exc.strerror or exc}") from None
+    finally:
+        client.disconnect()
+
+
+def clickhouse_answers(port: int) -> bool:
+    try:
+        check_clickhouse(f"clickhouse://default:@127.0.0.1:{port}/default", 1.0)
+        return True
+    except UnreachableError:
+        return False
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "unknown error"
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@", 1)
+    return url

@@ -1,0 +1,276 @@
+"""The faust-streaming shell around the escalation core: topics, the checkpoint table and the agent.
+
+One agent reads the three intake topics raw (bytes in, so a malformed record reaches our decoder rather
+than faust's) with concurrency 1 — faust-streaming loses messages with concurrency > 1 (its issue #606) and
+its exactly-once mode has known loss/duplicate bugs, so the guarantee here is at-least-once with
+deterministic ids that the sink deduplicates.
+
+Per batch (``stream.take_events``) the agent feeds each record to the `PartitionRunner` of its partition
+and sends what the runners emit as whole producer batches (`streams.runtime.outbox`), without waiting: the
+next batch is read while the broker takes them. Every few seconds per busy partition, and as soon as a
+partition's input pauses, it waits until the broker has every output sent so far, writes the partition's
+checkpoint record to the ``checkpoints`` table (a full snapshot or a delta, one changelog record each, so
+never half written: `streams.core.chain`), waits for the broker to have it, and only then commits the offsets
+it resumes from (records are never acked to faust: see `streams.runtime.checkpoints`).
+A record whose offset is past the one its runner expects means faust dropped one: the partition is
+rewound (see `streams.runtime.checkpoints`). A worker killed anywhere therefore restarts from a checkpoint
+that is consistent with what it published and loses nothing; at worst it emits again what it had emitted after
+the checkpoint, with the same ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+from faust.types import TP
+
+from infra.settings import KafkaSettings, ServiceSettings, load
+from schemas.topics import Topics, TopicSpec, topics
+from streams.core.escalation import Engine
+from streams.core.runner import Emit, PartitionRunner
+from streams.runtime import faust_internals
+from streams.runtime.checkpoints import Rewinder, beginning, commit, write_checkpoint
+from streams.runtime.county_shell import CountyShell
+from streams.runtime.heap import Heap
+from streams.runtime.outbox import Outbox
+
+BATCH_MAX = 2000
+BATCH_WITHIN_S = 0.02
+# Outputs go out at the end of a batch, or as soon as this many wait: a tick that releases a minute of
+# records should not hold the first of them back until the last is decided.
+SEND_AT = 500
+MAX_BYTES = 64 * 1024 * 1024
+# A busy partition is checkpointed this often: a restart reads again at most about this much input.
+CHECKPOINT_EVERY_S = 5.0
+# A partition that got no record for this long is checkpointed at once, so its offsets are committed soon
+# after the input pauses.
+QUIET_S = 1.0
+# A partition's checkpoints take at most this share of its time: a large state is written less often.
+CHECKPOINT_SHARE = 0.1
+
+
+def wall_clock() -> datetime:
+    """Processing time, recorded on dead letters only; decisions never read it."""
+    return datetime.now(UTC)
+
+
+class StreamsApp:
+    """Builds the faust app for one topic namespace and holds the per-partition runners of this worker."""
+
+    def __init__(self, kafka: KafkaSettings, engine: Engine | None = None, app_id: str | None = None) -> None:
+        self.kafka = kafka
+        self.engine = engine or Engine.bundled()
+        self.names: Topics = topics(kafka.topic_prefix)
+        self.runners: dict[int, PartitionRunner] = {}
+        self.sources = tuple(spec.name for spec in self.names.intake)
+        partitions = self.names.grid_reports.partitions
+        app_id = app_id or f"{kafka.topic_prefix}gridflow-streams"
+        # faust keeps a directory per app even with in-memory tables: under the state directory, not
+        # wherever the worker was started (faust creates only the last level).
+        datadir = load(ServiceSettings).state / "streams"
+        datadir.mkdir(parents=True, exist_ok=True)
+        self.app = faust.App(
+            app_id,
+            datadir=str(datadir / app_id),
+            broker=f"kafka://{kafka.servers}",
+            broker_credentials=None,
+            store="memory://",
+            topic_partitions=partitions,
+            topic_disable_leader=True,
+            web_enabled=False,
+            producer_acks=-1,
+            producer_max_request_size=MAX_BYTES,
+            producer_linger_ms=5,
+            # Outputs go out as whole batches (streams.runtime.outbox); below the brokers' default message
+            # limit.
+            producer_max_batch_size=512 * 1024,
+            consumer_auto_offset_reset="earliest",
+            broker_max_poll_records=BATCH_MAX,
+            stream_buffer_maxsize=4 * BATCH_MAX,
+            table_standby_replicas=0,
+            processing_guarantee="at_least_once",
+            # Records are never acked (offsets are committed from checkpoints); faust's wait for an empty
+            # stream before committing (on rebalance and shutdown) would wait on them forever.
+            stream_wait_empty=False,
+            # A killed worker's partitions move on after this long, not faust's default minute.
+            broker_session_timeout=10.0,
+            broker_heartbeat_interval=3.0,
+        )
+        self.intake = self.app.topic(*self.sources, key_serializer="raw", value_serializer="raw")
+        self.table = self.app.Table(
+            "checkpoints",
+            default=None,
+            partitions=partitions,
+            changelog_topic=self.app.topic(
+                self.changelog_name,
+                partitions=partitions,
+                key_serializer="raw",
+                value_serializer="raw",
+                compacting=True,
+                config={"max.message.bytes": str(MAX_BYTES)},
+                internal=True,
+            ),
+        )
+        self.outputs: dict[str, str] = {
+            "incidents": self.names.incidents.name,
+            "incident_transitions": self.names.incident_transitions.name,
+            "cluster_signals": self.names.cluster_signals.name,
+            "deadletter": self.names.deadletter.name,
+        }
+        # Partitions fed since their last checkpoint, and when they were last fed (monotonic).
+        self.dirty: dict[int, float] = {}
+        self.next_checkpoint: dict[int, float] = {}  # per partition, when a checkpoint is due (monotonic)
+        self.lock = asyncio.Lock()
+        # Names this process's checkpoint records (streams.core.chain), apart from any other writer's.
+        self.writer = uuid.uuid4().hex[:8]
+        self.unacked: list[asyncio.Future[Any]] = []  # sent outputs the broker has not acknowledged yet
+        self._outbox: Outbox | None = None
+        self.app.agent(self.intake, name="escalate", concurrency=1)(self._escalate)
+        self.county = CountyShell(
+            self.app,
+            source=self.names.cluster_signals.name,
+            sink=self.names.county_alerts.name,
+            upstream=partitions,
+            partitions=self.names.cluster_signals.partitions,
+            window=self.engine.policy.cluster_window,
+        )
+        self.rewinder = Rewinder(self.app)
+        self.heap = Heap()
+        self.app.on_partitions_revoked.connect(self._on_revoked)
+        self.app.timer(QUIET_S)(self._checkpoint_idle)
+
+    @property
+    def changelog_name(self) -> str:
+        return f"{self.kafka.topic_prefix}gridflow-streams-checkpoints-changelog"
+
+    def changelog_specs(self) -> list[TopicSpec]:
+        """The checkpoint tables' changelog topics, created before the worker starts.
+
+        faust declares them itself too, but a worker that races that declaration can wait on a topic it
+        has just been told is missing; creating them first removes the race.
+        """
+        return [
+            TopicSpec(name, self.names.grid_reports.partitions, "partition", "compact", None, MAX_BYTES)
+            for name in (self.changelog_name, self.county.changelog_name)
+        ]
+
+    async def _checkpoint_idle(self) -> None:
+        # Input paused: checkpoint what waits, so its offsets are committed; rewind a stalled partition.
+        async with self.lock:
+            await self._checkpoint()
+            await self.rewinder.check(set(self.sources), self._expected)
+        self.heap.settle()
+
+    def _expected(self, tp: Any) -> int | None:
+        return self.runner(tp.partition).expected(tp.topic)
+
+    def _current(self, message: Any) -> bool:
+        """Whether a record was fetched in the group's current generation (not before a rebalance)."""
+        return faust_internals.fetched_in_current_generation(self.app, message)
+
+    async def _on_revoked(self, sender: Any, /, *args: Any, **kwargs: Any) -> None:
+        # A partition may come back after the table caught up with another worker's checkpoints; its
+        # runner is then rebuilt from the table. Taking the lock lets a batch in progress finish with the
+        # runners it started with.
+        revoked = args[0] if args else kwargs.get("revoked", ())
+        async with self.lock:
+            for tp in revoked:
+                self.runners.pop(tp.partition, None)
+                self.dirty.pop(tp.partition, None)
+            self.rewinder.forget(revoked)
+
+    def runner(self, partition: int) -> PartitionRunner:
+        runner = self.runners.get(partition)
+        if runner is None:
+            runner = PartitionRunner(self.engine, partition, self.sources, wall_clock, writer=self.writer)
+            prefix = b"p%d/" % partition
+            records = faust_internals.table_items(self.table)
+            runner.restore({k: v for k, v in records if k.startswith(prefix) and v})
+            self.runners[partition] = runner
+        return runner
+
+    async def _escalate(self, stream: Any) -> None:
+        async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
+            async with self.lock:
+                outbox = await self.outbox()
+                fed_at = time.monotonic()
+                assigned = self.app.consumer.assignment()
+                for event in events:
+                    message = event.message
+                    # Keeps take_events from acking it: offsets are committed from checkpoints instead.
+                    faust_internals.hold_ack(message)
+                    if message.tp not in assigned or not self._current(message):
+                        continue  # revoked while this batch waited: read again by the partition's owner
+                    runner = self.runner(message.partition)
+                    expected = runner.expected(message.topic)
+                    if expected is None:  # a topic no checkpoint of this partition covers yet
+                        expected = await beginning(self.app, message.tp)
+                        runner.begin(message.topic, expected)
+                    if not await self.rewinder.admit(message.tp, message.offset, expected):
+                        continue
+                    for emit in runner.feed(message.topic, message.offset, message.value):
+                        self._queue(outbox, emit)
+                    self.dirty[message.partition] = fed_at
+                    if outbox.queued >= SEND_AT:
+                        self.unacked += await outbox.send()
+                # Not awaited here: the next batch is read while the broker takes this one. A checkpoint
+                # waits for them first, so none moves past an output the broker does not have.
+                self.unacked += await outbox.send()
+                await self._checkpoint()
+
+    async def _checkpoint(self) -> None:
+        """Write the checkpoint of each partition fed since its last one, then commit where they resume.
+
+        A busy partition is checkpointed every ``CHECKPOINT_EVERY_S`` (less often when writing it takes
+        more than ``CHECKPOINT_SHARE`` of the time), a quiet one at once. Outputs are acknowledged before a
+        checkpoint is written, and its offsets committed only once the broker has it, so a committed
+        offset is never ahead of what some checkpoint includes, nor a checkpoint of what was published.
+        """
+        now = time.monotonic()
+        writes, offsets, busy = [], {}, False
+        # The most overdue first, and one busy partition per call: checkpoints of all partitions at once
+        # would stall the stream for their sum.
+        for partition, fed_at in sorted(
+            self.dirty.items(), key=lambda item: self.next_checkpoint.get(item[0], 0.0)
+        ):
+            quiet = now - fed_at >= QUIET_S
+            if not quiet and (now < self.next_checkpoint.get(partition, 0.0) or busy):
+                continue
+            busy = busy or not quiet
+            if self.unacked:  # outputs first: a checkpoint never covers what the broker does not have
+                await asyncio.gather(*self.unacked)
+                self.unacked.clear()
+            runner = self.runners[partition]
+            started = time.monotonic()
+            record = runner.checkpoint()
+            cost = time.monotonic() - started
+            self.next_checkpoint[partition] = now + max(CHECKPOINT_EVERY_S, cost / CHECKPOINT_SHARE)
+            for key, blob in ((record.key, record.blob), *((old, None) for old in record.obsolete)):
+                writes.append(
+                    await write_checkpoint(self.app, self.table, self.changelog_name, partition, key, blob)
+                )
+            offsets.update({TP(topic, partition): offset for topic, offset in runner.next_offsets.items()})
+            del self.dirty[partition]
+        if writes:
+            await asyncio.gather(*writes)
+            await commit(self.app, offsets)
+
+    async def outbox(self) -> Outbox:
+        if self._outbox is None:
+            # The aiokafka producer inside faust's: its batch API is what the outbox needs.
+            producer = faust_internals.aiokafka_producer(self.app)
+            self._outbox = await Outbox.open(producer, self.outputs.values())
+        return self._outbox
+
+    def _queue(self, outbox: Outbox, emit: Emit) -> None:
+        if emit.role == "watermarks":  # every county-stage partition needs every upstream frontier
+            topic = self.outputs["cluster_signals"]
+            for partition in range(outbox.partitions[topic]):
+                outbox.add(topic, None, emit.value, partition)
+        else:
+            outbox.add(self.outputs[emit.role], emit.key, emit.value)

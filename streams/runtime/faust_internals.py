@@ -1,0 +1,90 @@
+"""Every reliance of the stream runtime on faust-streaming internals, in one place.
+
+The shells (`streams.runtime.app`, `streams.runtime.county_shell`, `streams.runtime.checkpoints`) take
+offsets and checkpoints out of faust's hands (see `streams.runtime.checkpoints` for why), which needs a few
+attributes and methods faust-streaming does not document as its API. They are reached only through the
+functions below, each checked against faust-streaming 0.15.3 (the version installed when this was written)
+and exercised on a real broker by tests/integration/test_faust_internals.py: after upgrading faust-streaming,
+run that test first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+
+def table_get(table: Any, key: bytes) -> Any:
+    """The value a faust table holds under ``key``, None if none, read without faust's table machinery.
+
+    faust-streaming 0.15.3: ``Table.data`` is the in-memory store (a dict-like) that recovery fills from
+    the changelog when a partition is assigned; reading it directly skips the per-key event context.
+    """
+    return table.data.get(key)
+
+
+def table_items(table: Any) -> Iterator[tuple[Any, Any]]:
+    """Every (key, value) a faust table holds on this worker (faust-streaming 0.15.3: ``Table.data``)."""
+    return iter(table.data.items())
+
+
+def table_put(table: Any, key: bytes, blob: bytes | None) -> None:
+    """Set (or with None delete) ``key`` in the table's store without faust sending a changelog record.
+
+    faust-streaming 0.15.3: writing ``Table.data`` bypasses ``Table.__setitem__``, whose changelog send
+    goes through the producer buffer a commit does not reliably wait for; the caller sends the changelog
+    record itself with a send it can await (`streams.runtime.checkpoints.write_checkpoint`).
+    """
+    if blob is None:
+        table.data.pop(key, None)
+    else:
+        table.data[key] = blob
+
+
+async def commit_offsets(app: Any, offsets: Mapping[Any, int]) -> None:
+    """Commit ``offsets`` (TP -> next offset) for the app's consumer group, whatever faust has acked.
+
+    faust-streaming 0.15.3: ``Consumer._commit_offsets`` is the commit path under ``Consumer.commit``
+    without its ack bookkeeping; it skips partitions no longer assigned and keeps commit monitoring informed.
+    """
+    await app.consumer._commit_offsets(offsets)
+
+
+def aiokafka_producer(app: Any) -> Any:
+    """The aiokafka producer inside faust's producer (its batch API is what `Outbox` needs).
+
+    faust-streaming 0.15.3: ``Producer._ensure_producer()`` returns the started ``AIOKafkaProducer``.
+    """
+    return app.producer._ensure_producer()
+
+
+def fetched_in_current_generation(app: Any, message: Any) -> bool:
+    """Whether ``message`` was fetched in the consumer group's current generation (not before a rebalance).
+
+    faust-streaming 0.15.3: every ``Message`` carries the ``generation_id`` it was fetched in, and
+    ``App.consumer_generation_id`` is the group's current one.
+    """
+    return bool(message.generation_id == app.consumer_generation_id)
+
+
+def hold_ack(message: Any) -> None:
+    """Keep faust from acknowledging ``message`` (and so from ever committing its offset).
+
+    faust-streaming 0.15.3: ``stream.take_events`` acks each event's message when its reference count
+    drops to zero; one more reference (``Message.incref``) that is never released keeps it unacked.
+    """
+    message.incref()
+
+
+async def earliest_offset(app: Any, tp: Any) -> int:
+    """The first offset ``tp`` still holds (faust-streaming 0.15.3: ``Consumer.earliest_offsets``)."""
+    offsets = await app.consumer.earliest_offsets(tp)
+    return int(offsets[tp])
+
+
+async def seek(app: Any, tp: Any, offset: int) -> None:
+    """Make the consumer deliver ``tp`` from ``offset`` next.
+
+    faust-streaming 0.15.3: ``Consumer.seek_wait`` seeks and waits until the fetcher has applied it.
+    """
+    await app.consumer.seek_wait({tp: offset})
