@@ -89,7 +89,7 @@ def test_query_returns_the_hand_computed_answer(loaded: Writer, name: str) -> No
 
 
 def test_query_pack_agrees_with_the_streams_reference_kpis(loaded: Writer) -> None:
-    # streams/core/kpis.py computes the same KPIs in Python from the messages; the SQL must give the same numbers.
+    # streams/core/kpis.py computes the same KPIs in Python from the messages; the SQL must agree.
     kpis = pytest.importorskip("streams.core.kpis")
     reference = kpis.fengqiao_kpis(
         INCIDENT_VERSIONS, TRANSITIONS, camera_of={alert.event_id: alert.camera_id for alert in CAMERA_ALERTS}
