@@ -76,6 +76,14 @@ class KafkaSettings(BaseSettings):
         return options
 
 
+class PolicySettings(BaseSettings):
+    """Which escalation policy file the streams and the simulator decide under (unset: the bundled one)."""
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore", frozen=True)
+
+    policy: Path | None = None
+
+
 class ClickHouseSettings(BaseSettings):
     """Which ClickHouse to use: a server URL, a chdb path, or (unset) the local default."""
 

@@ -17,6 +17,7 @@ Examples::
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from producers.publisher import Publisher, PublishStats
     from producers.record import Record, Summary
     from producers.recording import RecordingWriter
+    from schemas.policy import Policy
 
 
 def _non_negative(name: str, value: float | None, meaning: str) -> None:
@@ -74,6 +76,26 @@ def _describe(summary: Summary) -> list[str]:
         labels = {name: sum(c.values()) for name, c in summary.labels.items()}
         lines.append(f"  injected by the overlay: {_counts(labels)}")
     return lines
+
+
+def use_policy(path: Path | None) -> Policy:
+    """The policy a run decides under: ``path`` (checked, and handed to child processes through
+    ``GRIDFLOW_POLICY``), else ``GRIDFLOW_POLICY``, else the bundled one. A bad file ends as one line."""
+    from gridflow.settings import PolicySettings, load
+
+    from schemas.policy import policy_at
+
+    if path is None:
+        return policy_at(load(PolicySettings).policy)
+    chosen = policy_at(path)
+    os.environ["GRIDFLOW_POLICY"] = str(path.resolve())
+    return chosen
+
+
+PolicyOption = Annotated[
+    Path | None,
+    typer.Option("--policy", help="Escalation policy file (default: GRIDFLOW_POLICY, else the bundled one)."),
+]
 
 
 def _tee(records: Iterable[Record], writer: RecordingWriter | None) -> Iterator[Record]:
@@ -177,6 +199,7 @@ def simulate(
     ledger: LedgerOption = None,
     topic_prefix: PrefixOption = None,
     compression: CompressionOption = None,
+    policy_file: PolicyOption = None,
 ) -> None:
     """Simulate Bayannur: grid reports, camera alarms, dispositions and clock ticks, published to Kafka."""
     from producers.pacing import Pacer
@@ -189,6 +212,7 @@ def simulate(
     _non_negative("--scale", scale, "a multiplier of the scenario's rates")
     sc = scenario(scenario_name)
     chosen_overlay = overlay(overlay_name) if overlay_name else None
+    chosen_policy = use_policy(policy_file)
     sim = Simulator(
         sc,
         seed,
@@ -196,6 +220,7 @@ def simulate(
         duration=parse_duration(duration) if duration else None,
         scale=scale,
         overlay=chosen_overlay,
+        policy=chosen_policy,
     )
     # Connect first: an unreachable broker fails in seconds, before anything is generated or written.
     publisher = None if dry_run else _publisher(topic_prefix, ledger, compression)
@@ -203,6 +228,7 @@ def simulate(
     typer.echo(
         f"simulate {sc.name} seed {seed} {sim.start.isoformat()} → {sim.end.isoformat()}"
         + (f" overlay {chosen_overlay.name}" if chosen_overlay else "")
+        + f" policy {chosen_policy.version}"
     )
     records = _tee(sim, writer)
     try:

@@ -39,10 +39,17 @@ def tick_times(start: datetime, end: datetime, interval: timedelta) -> Iterator[
 
 
 def tick_records(
-    source: str, intake: Sequence[TopicSpec], start: datetime, end: datetime, interval: timedelta
+    source: str,
+    intake: Sequence[TopicSpec],
+    start: datetime,
+    end: datetime,
+    interval: timedelta,
+    lateness: timedelta | None = None,
 ) -> Iterator[Record]:
-    """The tick records, in time order; ``intake`` gives the base topic names and their partitions."""
-    closing = end + policy().allowed_lateness
+    """The tick records, in time order; ``intake`` gives the base topic names and their partitions.
+
+    The closing tick is ``lateness`` (default: the bundled policy's allowed lateness) after ``end``."""
+    closing = end + (policy().allowed_lateness if lateness is None else lateness)
     times = [(at, at) for at in tick_times(start, end, interval)] + [(closing, end)]
     for seq, (at, emit_at) in enumerate(times):
         for spec in intake:

@@ -47,8 +47,9 @@ from producers.scenario import SHANGHAI, Overlay, Scenario, Surge
 from schemas.enums import AlertType, DispositionAction, Level
 from schemas.geography import Geography, geography
 from schemas.ids import incident_id_for
-from schemas.policy import Policy, policy
-from schemas.taxonomy import Taxonomy, taxonomy
+from schemas.policy import Policy
+from schemas.policy import policy as bundled_policy
+from schemas.taxonomy import Taxonomy, load_taxonomy, taxonomy
 from schemas.topics import topics
 
 RECORDING_FORMAT: Final = "gridflow-recording"
@@ -89,6 +90,7 @@ class Simulator:
         scale: float = 1.0,
         overlay: Overlay | None = None,
         source: str | None = None,
+        policy: Policy | None = None,
     ) -> None:
         if scale < 0:
             raise ValueError(f"scale must be >= 0, got {scale}")
@@ -103,8 +105,9 @@ class Simulator:
         self.intake = topics().intake  # base names: the publisher adds the topic prefix
         self.summary = Summary()
         self._geo: Geography = geography()
-        self._tax: Taxonomy = taxonomy()
-        self._policy: Policy = policy()
+        # The policy the stream is planned under (SLAs, thresholds): the bundled one unless given.
+        self._policy: Policy = policy or bundled_policy()
+        self._tax: Taxonomy = taxonomy() if policy is None else load_taxonomy(policy_=policy)
         self._end_ms = int(self.duration.total_seconds() * 1000)
         midnight = self.start.replace(hour=0, minute=0, second=0, microsecond=0)
         self._ms_since_midnight = int((self.start - midnight).total_seconds() * 1000)
@@ -125,6 +128,7 @@ class Simulator:
             "source": self.source,
             "tick_interval_s": self.scenario.tick_interval.total_seconds(),
             "partitions": {spec.name: spec.partitions for spec in self.intake},
+            "policy_version": self._policy.version,
         }
 
     # ---- the merged stream ----------------------------------------------------------------------------
@@ -155,7 +159,14 @@ class Simulator:
 
         ticks = (
             (self._ms(r.emit_at), 0, r)
-            for r in tick_records(self.source, self.intake, self.start, self.end, self.scenario.tick_interval)
+            for r in tick_records(
+                self.source,
+                self.intake,
+                self.start,
+                self.end,
+                self.scenario.tick_interval,
+                self._policy.allowed_lateness,
+            )
         )
         processes: list[Iterator[tuple[int, int, Record]]] = [ticks, *self._processes(factory, schedule)]
         # heapq.merge pulls a process's next record before yielding the current one, so every follow-up a

@@ -8,6 +8,7 @@ Usage::
     from schemas.policy import policy
     policy().camera_merge_window        # timedelta(minutes=10)
     policy().default_sla[Level.GRID]    # timedelta(hours=4)
+    policy_at(Path("my-policy.toml"))   # another policy file, checked the same way (None: the bundled one)
 """
 
 from __future__ import annotations
@@ -69,3 +70,13 @@ def load_policy(path: Path | None = None) -> Policy:
 def policy() -> Policy:
     """The bundled policy, loaded and checked once per process."""
     return load_policy()
+
+
+def policy_at(path: Path | None) -> Policy:
+    """The policy in ``path``, or the bundled one when None (what ``--policy``/``GRIDFLOW_POLICY`` name)."""
+    return policy() if path is None else load_policy(path)
+
+
+def policy_label(value: Policy, path: Path | None = None) -> str:
+    """How a run names its policy: the file's stem (``policy`` for the bundled one) and the version."""
+    return f"{(path or POLICY_FILE).stem}@{value.version}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,14 +16,24 @@ LOGLEVELS = ("debug", "info", "warning", "error")
 def worker(
     workers: Annotated[int, typer.Option("--workers", help="worker processes in the consumer group")] = 1,
     loglevel: Annotated[str, typer.Option("--loglevel", help="debug, info, warning or error")] = "warning",
+    policy_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy", help="Escalation policy file (default: GRIDFLOW_POLICY, else the bundled one)."
+        ),
+    ] = None,
 ) -> None:
     """Run the classification/merge/escalation workers (faust) until stopped."""
+    from schemas.policy import policy_at
     from streams.runtime.worker import run_workers
 
     if workers < 1:
         raise ConfigError(f"--workers {workers}: expected a whole number >= 1")
     if loglevel not in LOGLEVELS:
         raise ConfigError(f"--loglevel {loglevel!r}: expected one of {', '.join(LOGLEVELS)}")
+    if policy_file is not None:
+        policy_at(policy_file)  # a bad file ends here, as one line
+        os.environ["GRIDFLOW_POLICY"] = str(policy_file.resolve())  # worker processes inherit it
     raise typer.Exit(run_workers(workers, loglevel))
 
 

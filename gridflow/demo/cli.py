@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from infra.errors import ConfigError
+from producers.cli import PolicyOption
 
 
 def demo(
@@ -36,9 +37,11 @@ def demo(
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Where to write the HTML report.")] = None,
     live: Annotated[bool, typer.Option("--live/--no-live", help="Live display (on a terminal).")] = True,
+    policy_file: PolicyOption = None,
 ) -> None:
     """Run a simulated day end to end, watch it live, then print the KPIs and write the HTML report."""
     from gridflow.demo.runner import DemoConfig, run_demo
+    from producers.cli import use_policy
     from producers.scenario import scenario_names
 
     if scenario not in scenario_names():
@@ -49,6 +52,7 @@ def demo(
         raise ConfigError(f"--scale {scale}: expected a number > 0")
     if workers < 1:
         raise ConfigError(f"--workers {workers}: expected a whole number >= 1")
+    chosen = use_policy(policy_file)  # the simulator and the workers inherit it through GRIDFLOW_POLICY
     config = DemoConfig(
         scenario=scenario,
         seed=seed,
@@ -59,6 +63,7 @@ def demo(
         database=database,
         out=out,
         live=live,
+        policy_version=chosen.version,
     )
     status = run_demo(config, echo=typer.echo)
     if status:

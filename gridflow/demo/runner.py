@@ -15,6 +15,8 @@ The live figures come from `gridflow.demo.rates` and are drawn by `gridflow.demo
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import time
 from dataclasses import dataclass
@@ -45,6 +47,7 @@ class DemoConfig:
     database: str | None = None
     out: Path | None = None
     live: bool = True
+    policy_version: str = ""  # of the policy in GRIDFLOW_POLICY (or the bundled one): run metadata
 
 
 def _stamp() -> str:
@@ -71,8 +74,20 @@ def run_demo(config: DemoConfig, echo: Any = print) -> int:
     run_dir = services.state / "demo" / stamp
     run_dir.mkdir(parents=True, exist_ok=True)
     alerts = run_dir / "cap"
+    metadata = {
+        "scenario": config.scenario,
+        "seed": config.seed,
+        "scale": config.scale,
+        "duration": config.duration,
+        "policy_file": os.environ.get("GRIDFLOW_POLICY") or "bundled",
+        "policy_version": config.policy_version,
+    }
+    (run_dir / "run.json").write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
     pipeline = Pipeline(pipeline_env(kafka.servers, prefix, url), run_dir)
-    echo(f"demo {stamp}: topics {prefix}*, database {database}, logs in {run_dir}")
+    echo(
+        f"demo {stamp}: topics {prefix}*, database {database}, logs in {run_dir}, "
+        f"policy {metadata['policy_file']} version {config.policy_version}"
+    )
     echo(pipeline.run("init").strip())
     interrupted = False
     previous_sigterm = signal.signal(signal.SIGTERM, signal.default_int_handler)
@@ -106,7 +121,11 @@ def run_demo(config: DemoConfig, echo: Any = print) -> int:
     for line in format_summary(figures.summary):
         echo(line)
     out = config.out or run_dir / "report.html"
-    path = write_report(figures, out, note=f"demo {stamp}, scenario {config.scenario}, seed {config.seed}")
+    path = write_report(
+        figures,
+        out,
+        note=f"demo {stamp}, scenario {config.scenario}, seed {config.seed}, policy {config.policy_version}",
+    )
     echo(f"CAP alerts: {sum(1 for _ in alerts.glob('*.xml'))} in {alerts}")
     echo(f"report: {path}")
     echo("Kafka and ClickHouse keep running for the next run; `gridflow services down` stops them.")

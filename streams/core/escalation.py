@@ -54,7 +54,7 @@ from schemas.messages import (
     IntakeUnion,
 )
 from schemas.policy import Policy, policy
-from schemas.taxonomy import Taxonomy, taxonomy
+from schemas.taxonomy import Taxonomy, load_taxonomy, taxonomy
 from streams.core import rulebook as rb
 from streams.core.classify import (
     Classification,
@@ -112,6 +112,13 @@ class Engine:
     def bundled(cls, settings: StreamSettings | None = None) -> Engine:
         """An engine on the bundled taxonomy, policy and geography."""
         return cls(taxonomy(), policy(), geography(), settings or StreamSettings())
+
+    @classmethod
+    def under(cls, chosen: Policy, settings: StreamSettings | None = None) -> Engine:
+        """An engine deciding under ``chosen``; the taxonomy's SLA gaps are filled from its defaults."""
+        if chosen == policy():
+            return cls.bundled(settings)
+        return cls(load_taxonomy(policy_=chosen), chosen, geography(), settings or StreamSettings())
 
     def initial_state(self) -> PartitionState:
         return PartitionState(seen=SeenSet.empty(self.settings.dedup_window))

@@ -2,7 +2,8 @@
 
 One worker is one faust worker process (concurrency 1). ``--workers N`` starts N of them in one consumer
 group, and faust spreads the intake partitions over them; each restores the checkpoints of the partitions
-it is given. SIGINT/SIGTERM stop them cleanly.
+it is given. SIGINT/SIGTERM stop them cleanly. They decide under the policy file in ``GRIDFLOW_POLICY``
+(``gridflow worker --policy FILE`` sets it), else the bundled one.
 """
 
 from __future__ import annotations
@@ -15,19 +16,23 @@ import sys
 from types import FrameType
 
 from infra.probe import check_kafka
-from infra.settings import KafkaSettings, load
+from infra.settings import KafkaSettings, PolicySettings, load
 from infra.topics_admin import ensure_topics
+from schemas.policy import policy_at
 
 
 def run_worker(loglevel: str = "warning") -> None:
     """Run one faust worker in this process until it is stopped."""
     import faust
 
+    from streams.core.escalation import Engine
     from streams.runtime.app import StreamsApp
 
     kafka = load(KafkaSettings)
+    # The policy comes first: a bad policy file is reported before anything connects.
+    engine = Engine.under(policy_at(load(PolicySettings).policy))
     check_kafka(kafka.servers, 5.0, kafka.client_options())
-    streams = StreamsApp(kafka)
+    streams = StreamsApp(kafka, engine)
     ensure_topics(kafka.servers, streams.changelog_specs(), kafka.client_options())
     worker = faust.Worker(streams.app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
     # faust's terminal spinner turns the root logger to DEBUG (it spins on every record), so every debug
