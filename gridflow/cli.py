@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from gridflow.demo.cli import register as register_demo
+from gridflow.whatif.cli import register as register_whatif
 from infra.cli import run
 from producers.cli import register as register_producers
 from sinks.cli import register as register_sinks
@@ -28,6 +29,7 @@ register_producers(app)
 register_streams(app)
 register_sinks(app)
 register_demo(app)
+register_whatif(app)
 
 
 def _print(lines: list[str]) -> None:

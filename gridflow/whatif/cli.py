@@ -1,0 +1,124 @@
+"""``gridflow whatif``: one load under several policies, the Fengqiao KPIs side by side.
+
+    gridflow whatif --recording day.jsonl.gz --policy base=schemas/data/policy.toml --policy alt=my.toml
+    gridflow whatif --scenario normal_day --duration 1d --seed 1 --scale 0.5 --policy alt=my.toml \\
+        --sweep sla.grid=2h,4h,8h --out whatif.html
+
+The first ``--policy`` is the base (the bundled policy when none is given); the input is generated under
+it. By default handlers react to what each policy does (`producers.handlers`); ``--handlers scripted``
+replays the recording's own dispositions instead (history as it happened).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from gridflow.errors import ConfigError
+
+if TYPE_CHECKING:
+    from gridflow.whatif.policies import NamedPolicy
+
+HANDLERS = ("reactive", "scripted")
+
+
+def whatif(
+    recording: Annotated[
+        Path | None, typer.Option(help="A recording (`gridflow simulate --out`); else --scenario.")
+    ] = None,
+    scenario_name: Annotated[str, typer.Option("--scenario", help="Simulated scenario.")] = "normal_day",
+    duration: Annotated[str | None, typer.Option(help="Simulated period: 6h, 1d, 30d.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the simulation and of the handlers.")] = 1,
+    scale: Annotated[float, typer.Option(help="Multiply every arrival rate (1 = city scale).")] = 1.0,
+    policies: Annotated[
+        list[str] | None,
+        typer.Option("--policy", help="NAME=FILE, repeated; the first is the base (default: the bundled)."),
+    ] = None,
+    sweep: Annotated[
+        str | None, typer.Option(help="KEY=V1,V2,...: one policy per value, e.g. sla.grid=2h,4h,8h.")
+    ] = None,
+    handlers: Annotated[str, typer.Option(help="reactive (default) or scripted dispositions.")] = "reactive",
+    handler_model: Annotated[
+        Path | None, typer.Option(help="Handler model file (default: the bundled one).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the HTML report here.")] = None,
+    processes: Annotated[
+        int | None, typer.Option(help="Processes (default: one per policy, up to the cores).")
+    ] = None,
+) -> None:
+    """Run one load under several escalation policies, offline, and compare the Fengqiao KPIs."""
+    from gridflow.whatif.offline import Load, Run, count_differing, run_all
+    from gridflow.whatif.policies import differences, parse_named, parse_sweep, variant
+    from gridflow.whatif.table import differences_table, kpi_table
+    from producers.handlers import load_handlers
+    from producers.scenario import parse_duration, scenario
+    from schemas.policy import POLICY_FILE
+
+    if handlers not in HANDLERS:
+        raise ConfigError(f"--handlers {handlers!r}: expected one of {', '.join(HANDLERS)}")
+    if not scale > 0:
+        raise ConfigError(f"--scale {scale}: expected a number > 0")
+    if processes is not None and processes < 1:
+        raise ConfigError(f"--processes {processes}: expected a whole number >= 1")
+    if recording is not None and not recording.is_file():
+        raise ConfigError(f"--recording {str(recording)!r}: no such file; expected a recording")
+    scenario(scenario_name)  # an unknown scenario ends here, as one line
+    named = [parse_named(text) for text in policies or [f"base={POLICY_FILE}"]]
+    names = [p.name for p in named]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"--policy: names {names} repeat; expected one name per policy")
+    with tempfile.TemporaryDirectory(prefix="gridflow-whatif-") as tmp:
+        if sweep is not None:
+            key, values = parse_sweep(sweep)
+            named = [named[0], *(variant(named[0], key, value, Path(tmp)) for value in values)]
+        base = named[0]
+        for other in named[1:]:
+            for line in differences_table(base.name, other.name, differences(base, other)):
+                typer.echo(line)
+        load = Load(
+            recording=recording,
+            scenario=scenario_name,
+            duration=parse_duration(duration) if duration else None,
+            seed=seed,
+            scale=scale,
+        )
+        model = load_handlers(handler_model) if handlers == "reactive" else None
+        runs = [Run(p.name, p.policy, load, base.policy, model, seed) for p in named]
+        typer.echo(
+            f"whatif: {load.describe()}, {len(runs)} policies, {handlers} handlers, "
+            f"offline (one process per policy)",
+            err=True,
+        )
+        outcomes = run_all(runs, processes)
+    for line in kpi_table(outcomes):
+        typer.echo(line)
+    for outcome in outcomes[1:]:
+        typer.echo(
+            f"incidents whose outcome differs, {outcome.name} vs {base.name}: "
+            f"{count_differing(outcomes[0], outcome):,}"
+        )
+    for outcome in outcomes:
+        typer.echo(
+            f"{outcome.name}: {outcome.records:,} records in {outcome.seconds:.1f} s "
+            f"({outcome.rate:,.0f} records/s)",
+            err=True,
+        )
+    if out is not None:
+        from gridflow.whatif.report import write_whatif_report
+
+        note = f"{load.describe()}, {handlers} handlers"
+        path = write_whatif_report(outcomes, named_differences(named), out, sweep, note)
+        typer.echo(f"report: {path}")
+
+
+def named_differences(named: list[NamedPolicy]) -> dict[str, list[tuple[str, str, str]]]:
+    from gridflow.whatif.policies import differences
+
+    return {p.name: differences(named[0], p) for p in named[1:]}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("whatif")(whatif)
