@@ -135,7 +135,7 @@ def test_an_invalid_policy_names_key_value_and_expectation(tmp_path: Path) -> No
 
 
 def test_a_sweep_key_that_does_not_exist_is_one_line(base: NamedPolicy, tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="sla.hamlet: no such key"):
+    with pytest.raises(ConfigError, match=r"sla\.hamlet: no such key"):
         variant(base, "sla.hamlet", "2h", tmp_path)
 
 
