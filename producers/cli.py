@@ -81,8 +81,7 @@ def _describe(summary: Summary) -> list[str]:
 def use_policy(path: Path | None) -> Policy:
     """The policy a run decides under: ``path`` (checked, and handed to child processes through
     ``GRIDFLOW_POLICY``), else ``GRIDFLOW_POLICY``, else the bundled one. A bad file ends as one line."""
-    from gridflow.settings import PolicySettings, load
-
+    from infra.settings import PolicySettings, load
     from schemas.policy import policy_at
 
     if path is None:

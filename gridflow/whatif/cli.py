@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gridflow.errors import ConfigError
+from infra.errors import ConfigError
 
 if TYPE_CHECKING:
     from gridflow.whatif.policies import NamedPolicy

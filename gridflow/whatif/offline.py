@@ -32,15 +32,15 @@ from typing import NamedTuple
 import orjson
 
 from producers.handlers import HandlerModel, Reactor
-from producers.publisher import partition_of
+from producers.partitioner import partition_of
 from producers.record import Record
 from schemas.enums import IncidentStatus, Level, TransitionReason
 from schemas.messages import Incident, Transition
 from schemas.policy import Policy
 from schemas.topics import topics
-from streams.escalation import Engine
-from streams.kpis import FengqiaoKpis, fengqiao_kpis, latest, percentile, real_incidents
-from streams.runner import PartitionRunner
+from streams.core.escalation import Engine
+from streams.core.kpis import FengqiaoKpis, fengqiao_kpis, latest, percentile, real_incidents
+from streams.core.runner import PartitionRunner
 
 _FIXED = datetime(2026, 1, 1, tzinfo=UTC)  # DeadLetter.processed_at: the wall clock has no say here
 _SETTLED = frozenset({IncidentStatus.RESOLVED, IncidentStatus.CLOSED})

@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from gridflow.errors import ConfigError
+from infra.errors import ConfigError
 from producers.scenario import parse_duration
 from schemas._datafile import read_toml
 from schemas.policy import Policy, load_policy
