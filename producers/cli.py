@@ -97,6 +97,36 @@ PolicyOption = Annotated[
 ]
 
 
+def _counted(records: Iterable[Record], summary: Summary) -> Iterator[Record]:
+    for record in records:
+        summary.add(record)
+        yield record
+
+
+def _incidents(prefix: str) -> Callable[[], list[bytes]]:
+    """A reader of the incidents topic from its start: each call returns what arrived since the last."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    from infra.settings import KafkaSettings, load
+    from schemas.topics import topics
+
+    kafka = load(KafkaSettings)
+    spec = topics(prefix).incidents
+    consumer = KafkaConsumer(
+        bootstrap_servers=kafka.servers,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **kafka.client_options(),
+    )
+    consumer.assign([TopicPartition(spec.name, p) for p in range(spec.partitions)])
+
+    def read() -> list[bytes]:
+        batches = consumer.poll(timeout_ms=0, max_records=10_000)
+        return [r.value for records in batches.values() for r in records if r.value is not None]
+
+    return read
+
+
 def _tee(records: Iterable[Record], writer: RecordingWriter | None) -> Iterator[Record]:
     for record in records:
         if writer is not None:
@@ -199,6 +229,13 @@ def simulate(
     topic_prefix: PrefixOption = None,
     compression: CompressionOption = None,
     policy_file: PolicyOption = None,
+    handlers: Annotated[
+        str,
+        typer.Option(
+            help="scripted: the simulator's planned dispositions; reactive: the handler model answers the "
+            "incidents the running workers produce (closed loop)."
+        ),
+    ] = "scripted",
 ) -> None:
     """Simulate Bayannur: grid reports, camera alarms, dispositions and clock ticks, published to Kafka."""
     from producers.pacing import Pacer
@@ -209,6 +246,10 @@ def simulate(
     _non_negative("--speed", speed, _SPEED_MEANING)
     _non_negative("--rate", rate, _RATE_MEANING)
     _non_negative("--scale", scale, "a multiplier of the scenario's rates")
+    if handlers not in ("scripted", "reactive"):
+        raise ConfigError(f"--handlers {handlers!r}: expected scripted or reactive")
+    if handlers == "reactive" and dry_run:
+        raise ConfigError("--handlers reactive: needs running workers to react to; expected no --dry-run")
     sc = scenario(scenario_name)
     chosen_overlay = overlay(overlay_name) if overlay_name else None
     chosen_policy = use_policy(policy_file)
@@ -229,7 +270,18 @@ def simulate(
         + (f" overlay {chosen_overlay.name}" if chosen_overlay else "")
         + f" policy {chosen_policy.version}"
     )
+    summary = sim.summary
     records = _tee(sim, writer)
+    loop = None
+    if handlers == "reactive":
+        from producers.closed_loop import ClosedLoop
+        from producers.handlers import Reactor, load_handlers
+        from producers.record import Summary
+
+        assert publisher is not None
+        loop = ClosedLoop(sim, Reactor(load_handlers(), seed), _incidents(publisher.prefix), sim.start)
+        summary = Summary()
+        records = _tee(_counted(loop, summary), writer)
     try:
         if publisher is None:
             for _ in records:
@@ -240,9 +292,14 @@ def simulate(
                 stats = _run(records, publisher, Pacer(speed, rate), progress)
     finally:
         if writer is not None:
-            writer.close(sim.summary)
-    for line in _describe(sim.summary):
+            writer.close(summary if loop is not None else sim.summary)
+    for line in _describe(summary if loop is not None else sim.summary):
         typer.echo(line)
+    if loop is not None:
+        typer.echo(
+            f"  reactive handlers: {loop.seen:,} incident snapshots seen, "
+            f"{loop.reactor.sent:,} dispositions sent"
+        )
     if writer is not None:
         typer.echo(f"  recorded to {out}")
     if publisher is not None:
