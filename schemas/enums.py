@@ -80,3 +80,21 @@ class TransitionReason(StrEnum):
     DISPOSITION = "disposition"
     REOPEN = "reopen"
     OVERDUE = "overdue"
+
+
+class DeadLetterReason(StrEnum):
+    """Why a record went to dead letters (``DeadLetter.error_class``): one vocabulary for worker and sink.
+
+    Both the stream worker and the ClickHouse sink label a dead letter with one of these codes, so a record
+    both of them dead-letter (same ``dead_letter_id``) carries the same class and the analyst queries group
+    one class once.
+    """
+
+    DECODE_ERROR = "decode_error"  # bytes that are not a valid message (schemas.errors.DecodeError)
+    MISROUTED_TICK = "misrouted_tick"  # a clock tick published on another partition than the one it names
+    UNKNOWN_INCIDENT = "unknown_incident"  # disposition whose incident never appeared within the bound
+    INVALID_DISPOSITION = "invalid_disposition"  # action not allowed in the incident's status
+    UNCLASSIFIABLE = "unclassifiable"  # category or alarm type missing from the taxonomy
+    LATE_EVENT = "late_event"  # older than the dedup horizon: cannot tell a duplicate from a new event
+    FUTURE_EVENT = "future_event"  # further ahead of its partition's clock than the policy allows
+    CLICKHOUSE_REJECTED = "clickhouse_rejected"  # the warehouse refused the row (the sink's own reason)

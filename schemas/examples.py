@@ -137,7 +137,7 @@ def examples() -> Examples:
         source_offset=42,
         raw=b"not json",
         raw_size=8,
-        error_class="DecodeError",
+        error_class="decode_error",
         error_message="1 problem: $: Invalid JSON: expected value at line 1 column 1 (got b'not json')",
         processed_at=T0,
     )

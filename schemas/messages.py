@@ -14,6 +14,7 @@ dicts, because every decoded event runs them (see bench/bench_decode.py).
 from __future__ import annotations
 
 import base64
+import re
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 from uuid import UUID
@@ -31,12 +32,14 @@ from pydantic_core import PydanticCustomError
 
 from schemas.enums import (
     AlertType,
+    DeadLetterReason,
     DispositionAction,
     IncidentStatus,
     Level,
     MessageStatus,
     TransitionReason,
 )
+from schemas.errors import DecodeError
 from schemas.fields import (
     CategoryCode,
     Count,
@@ -371,14 +374,15 @@ class DeadLetter(_Message):
     ) -> DeadLetter:
         """Build the dead letter for one bad record: deterministic id, raw bytes and message truncated.
 
-        ``error`` is the exception (its class name becomes ``error_class``) or an error-class string such as
-        ``"unknown_incident"``; ``processed_at`` is the caller's wall clock, passed in so this stays pure.
+        ``error`` is the exception (its snake_case code, :func:`reason_of`, becomes ``error_class``) or a
+        :class:`~schemas.enums.DeadLetterReason`; ``processed_at`` is the caller's wall clock, passed in so
+        this stays pure.
         """
         data = raw or b""
         if isinstance(error, BaseException):
-            error_class, text = type(error).__name__, str(error)
+            error_class, text = reason_of(error), str(error)
         else:
-            error_class, text = error, ""
+            error_class, text = str(error), ""
         text = error_message if error_message is not None else text
         if len(text) > MAX_ERROR_MESSAGE:
             text = text[: MAX_ERROR_MESSAGE - 1] + "…"
@@ -394,6 +398,13 @@ class DeadLetter(_Message):
             error_message=text,
             processed_at=processed_at,
         )
+
+
+def reason_of(error: BaseException) -> str:
+    """The dead-letter code of an exception: ``decode_error`` for a DecodeError, else its snake_case name."""
+    if isinstance(error, DecodeError):
+        return DeadLetterReason.DECODE_ERROR.value
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", type(error).__name__).lower()
 
 
 # ---- unions ----------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from schemas.enums import MessageStatus
+from schemas.enums import DeadLetterReason, MessageStatus
 from schemas.messages import DeadLetter
 from sinks.backoff import Backoff, retry_unavailable
 from sinks.errors import ClickHouseRejected
@@ -31,7 +31,7 @@ from sinks.rows import COLUMNS, Block, Row, Source, dead_letter_row
 from sinks.writer import Writer
 
 # The error class of a dead letter for a row the engine refused.
-REJECTED = "clickhouse_rejected"
+REJECTED = DeadLetterReason.CLICKHOUSE_REJECTED
 
 
 @dataclass(frozen=True, slots=True)

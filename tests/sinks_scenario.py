@@ -389,7 +389,7 @@ def dead_letter(topic: str, offset: int, raw: bytes, minutes: int) -> DeadLetter
             "source_offset": offset,
             "raw": raw,
             "raw_size": len(raw),
-            "error_class": "DecodeError",
+            "error_class": "decode_error",
             "error_message": "1 problem: $: Input should be valid JSON",
             "processed_at": T0 + dt.timedelta(minutes=minutes),
         }
@@ -502,7 +502,7 @@ EXPECTED: dict[str, list[tuple[object, ...]]] = {
         ("2026-03-04 13:00:00", "disposition", "150821", 1),
     ],
     "dead_letters_by_error": [
-        ("intake.camera_alerts", "DecodeError", 1, _day(3 / 60), _day(3 / 60)),
-        ("intake.grid_reports", "DecodeError", 2, _day(1 / 60), _day(2 / 60)),
+        ("intake.camera_alerts", "decode_error", 1, _day(3 / 60), _day(3 / 60)),
+        ("intake.grid_reports", "decode_error", 2, _day(1 / 60), _day(2 / 60)),
     ],
 }

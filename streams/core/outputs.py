@@ -35,7 +35,11 @@ CLUSTER_NAMESPACE = uuid.UUID("0f9b6a3e-2f51-5c6e-9a43-6c1d2b7e8a10")
 
 
 class ErrorClass(StrEnum):
-    """Why an intake message went to dead letters (``DeadLetter.error_class``)."""
+    """Why the core dead-letters an intake message (``DeadLetter.error_class``).
+
+    A subset of the contracts' :class:`schemas.enums.DeadLetterReason`, the one vocabulary worker and sink
+    share (a unit test holds every value to it).
+    """
 
     UNKNOWN_INCIDENT = "unknown_incident"  # disposition whose incident never appeared within the bound
     INVALID_DISPOSITION = "invalid_disposition"  # action not allowed in the incident's status

@@ -31,7 +31,7 @@ from typing import Any
 import orjson
 
 from schemas.decode import decode_intake, encode
-from schemas.enums import MessageStatus
+from schemas.enums import DeadLetterReason, MessageStatus
 from schemas.errors import DecodeError
 from schemas.messages import CameraAlert, ClockTick, DeadLetter, Disposition, GridReport, Incident, Transition
 from streams.core.chain import ChainWriter, Checkpoint, decode, follow, merge
@@ -94,11 +94,15 @@ class PartitionRunner:
         try:
             message = decode_intake(raw or b"")
         except DecodeError as error:
-            return [self._dead_letter(topic, offset, raw, "decode_error", str(error))]
+            return [self._dead_letter(topic, offset, raw, DeadLetterReason.DECODE_ERROR, str(error))]
         if isinstance(message, ClockTick) and message.partition != self.partition:
             return [
                 self._dead_letter(
-                    topic, offset, raw, "misrouted_tick", f"tick for partition {message.partition}"
+                    topic,
+                    offset,
+                    raw,
+                    DeadLetterReason.MISROUTED_TICK,
+                    f"tick for partition {message.partition}",
                 )
             ]
         release = self.sequencer.offer(topic, offset, message)

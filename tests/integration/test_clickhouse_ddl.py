@@ -148,7 +148,7 @@ def test_values_round_trip_in_native_form(writer: Writer) -> None:
     assert '"phone":"13800000000"' in str(report.rows[0][3])  # the raw JSON as received
     assert alert.rows == [("fight", "fight", 0.75, CAMERA_ALERTS[0].camera_id)]
     assert step.rows == [(None, None, "grid", "initial_routing", str(TRANSITIONS[0].source_event_id))]
-    assert letter.rows[0][1:] == (len(DEAD_LETTERS[2].raw), "DecodeError")
+    assert letter.rows[0][1:] == (len(DEAD_LETTERS[2].raw), "decode_error")
 
 
 def test_raw_json_expires_after_ninety_days_where_the_engine_has_ttl(writer: Writer) -> None:

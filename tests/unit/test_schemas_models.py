@@ -177,7 +177,7 @@ def test_dead_letter_for_record_bounds_and_identifies() -> None:
         processed_at=datetime(2024, 5, 1, tzinfo=UTC),
     )
     assert len(dl.raw) == 4096 and dl.raw_size == 10_000
-    assert dl.error_class == "DecodeError"
+    assert dl.error_class == "decode_error"
     assert len(dl.error_message) == 2000
     assert dl.dead_letter_id == dead_letter_id_for("intake.grid_reports", 3, 99)
     assert decode(encode(dl), DeadLetter) == dl
