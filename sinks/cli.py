@@ -2,8 +2,9 @@
 
 - ``init`` creates the Kafka topics (with ``GRIDFLOW_KAFKA_TOPIC_PREFIX``) and applies the schema migrations;
   both steps are idempotent and it prints what it did;
-- ``sink [--batch-rows N] [--batch-seconds S]`` runs the Kafka → ClickHouse sink until SIGINT/SIGTERM
-  (:mod:`sinks.sink`); ``--no-dedup`` is the fault tests' negative control, never for real data;
+- ``sink [--batch-rows N] [--batch-seconds S] [--instance NAME]`` runs the Kafka → ClickHouse sink until
+  SIGINT/SIGTERM (:mod:`sinks.sink`); any number of sinks share one prefix's partitions; ``--no-dedup``
+  is the fault tests' negative control, never for real data;
 - ``sql "SELECT …"`` / ``sql --file F`` runs queries and prints them as tables.
 
 ClickHouse is the one of :func:`infra.settings.clickhouse_url` (``GRIDFLOW_CLICKHOUSE_URL``, else the
@@ -64,6 +65,13 @@ def sink(
             help="NEGATIVE CONTROL FOR TESTS ONLY: write to plain MergeTree copies with no deduplication.",
         ),
     ] = False,
+    instance: Annotated[
+        str | None,
+        typer.Option(
+            "--instance",
+            help="A stable, unique name for this sink in its group: restarted under it, it resumes at once.",
+        ),
+    ] = None,
 ) -> None:
     """Land intake events, incidents, transitions and dead letters in ClickHouse until stopped."""
     from infra.settings import KafkaSettings, load
@@ -81,6 +89,7 @@ def sink(
         batch_rows=batch_rows,
         batch_seconds=batch_seconds,
         dedup=not no_dedup,
+        instance=instance or None,
         kafka_options=kafka.client_options(),
     )
     raise typer.Exit(run_sink(config))

@@ -17,9 +17,18 @@ A crash between 3 and 4 redelivers the batch: the rows land again and are collap
 engines that have it). ``dedup=False`` (``--no-dedup``) is the fault tests' negative control only
 (:mod:`sinks.nodedup`).
 
-The sink assigns itself every partition of its topics instead of joining a rebalancing group: one sink per
-topic prefix, and a restarted sink resumes from the group's committed offsets at once rather than waiting
-for the dead member's session to time out.
+Scale-out: every sink of one topic prefix joins the group ``<prefix>gridflow-sink`` with kafka-python's
+cooperative-sticky assignor (KIP-429), so N ``gridflow sink`` processes share the partitions and a member
+joining or leaving moves only the partitions that change owner. A partition is given up only after the
+sink has landed and committed what it read from it (:class:`_Revocations`): the listener merely notes the
+revocation, and the loop flushes before its next poll, which is when kafka-python rejoins for the second,
+cooperative round that hands the partition on. Whatever a rebalance still redelivers (a killed member's
+uncommitted batch) lands again and is collapsed by id like any redelivery.
+
+Outages: clickhouse-driver is given a send/receive timeout (:data:`SEND_RECEIVE_TIMEOUT`), so a frozen
+server shows as a logged, retried stall instead of a silent hang; while an insert is retried nothing is
+polled (memory stays at one batch) and ``max_poll_interval_ms`` is long enough that the member keeps its
+partitions through a long outage (kafka-python heartbeats from its own thread meanwhile).
 """
 
 from __future__ import annotations
@@ -36,6 +45,8 @@ from types import FrameType
 from typing import Any, Final
 
 from kafka import KafkaConsumer, TopicPartition
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
@@ -54,6 +65,15 @@ from sinks.rows import Source, dead_letter_row, message_row, now_epoch
 from sinks.writer import Writer
 
 POLL_MS: Final = 200  # the longest a poll blocks, so a stop request is seen quickly
+# A healthy insert of one batch takes well under a second; a server that answers nothing for this long is
+# stalled (frozen, partitioned) and the insert is retried on a fresh connection.
+SEND_RECEIVE_TIMEOUT: Final = 15.0
+# A member that does not poll for this long is dropped from the group. The sink polls nothing while it
+# retries an insert through an outage, and should keep its partitions meanwhile: a dead sink is still
+# noticed within the session timeout, since its heartbeats stop.
+MAX_POLL_INTERVAL_MS: Final = 3_600_000
+SESSION_TIMEOUT_MS: Final = 10_000
+HEARTBEAT_INTERVAL_MS: Final = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +87,9 @@ class SinkConfig:
     batch_rows: int = 50_000
     batch_seconds: float = 1.0
     dedup: bool = True
+    # A stable name for this member (Kafka static membership): restarted under the same name, the sink takes
+    # its partitions back at once instead of waiting out the dead member's session. Unique per process.
+    instance: str | None = None
     kafka_options: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -102,6 +125,36 @@ class SinkStats:
         )
 
 
+class _Revocations(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Notes the partitions a rebalance takes away; the sink flushes before it polls (and rejoins) again.
+
+    The listener runs on kafka-python's network loop, so it does nothing blocking itself.
+    """
+
+    def __init__(self) -> None:
+        self.revoked: set[TopicPartition] = set()
+
+    def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        self.revoked |= set(revoked)
+
+    def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        pass
+
+    def on_partitions_lost(self, lost: set[TopicPartition]) -> None:
+        self.revoked |= set(lost)  # owned by another member already: a commit would fail, the rows collapse
+
+
+def with_send_receive_timeout(url: str, seconds: float = SEND_RECEIVE_TIMEOUT) -> str:
+    """``url`` with a send/receive timeout for clickhouse-driver, unless it names one (servers only)."""
+    if not url.startswith("clickhouse") or "send_receive_timeout=" in url:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}send_receive_timeout={seconds:g}"
+
+
+def _connect_with_timeout(url: str) -> Writer:
+    return connect(with_send_receive_timeout(url))
+
+
 def _status_of(msg: object) -> MessageStatus:
     status = getattr(msg, "message_status", None) or getattr(msg, "status", None)
     return status if isinstance(status, MessageStatus) else MessageStatus.EXERCISE
@@ -110,7 +163,9 @@ def _status_of(msg: object) -> MessageStatus:
 class Sink:
     """One sink process's loop; :meth:`run` until :meth:`request_stop`."""
 
-    def __init__(self, config: SinkConfig, open_writer: Callable[[str], Writer] = connect) -> None:
+    def __init__(
+        self, config: SinkConfig, open_writer: Callable[[str], Writer] = _connect_with_timeout
+    ) -> None:
         if config.batch_rows < 1 or config.batch_seconds <= 0:
             raise SinkError("the sink needs batch_rows >= 1 and batch_seconds > 0")
         self.config = config
@@ -122,6 +177,7 @@ class Sink:
         self._next: dict[TopicPartition, int] = {}  # next offset to commit, per partition consumed
         self._committed: dict[TopicPartition, int] = {}
         self._table_map: dict[str, str] = {}
+        self._revocations = _Revocations()
 
     def request_stop(self) -> None:
         """Land and commit the current batch, then return from :meth:`run`; safe in a signal handler."""
@@ -173,11 +229,14 @@ class Sink:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self.config.batch_rows,
+            partition_assignment_strategy=(CooperativeStickyAssignor,),
+            session_timeout_ms=SESSION_TIMEOUT_MS,
+            heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
+            max_poll_interval_ms=MAX_POLL_INTERVAL_MS,
+            group_instance_id=self.config.instance,
             **dict(self.config.kafka_options),
         )
-        consumer.assign(
-            [TopicPartition(s.name, p) for s in self.config.sources() for p in range(s.partitions)]
-        )
+        consumer.subscribe(topics=[s.name for s in self.config.sources()], listener=self._revocations)
         return consumer
 
     def _loop(self, writer: Writer, consumer: KafkaConsumer) -> None:
@@ -196,12 +255,24 @@ class Sink:
                         self._take(record, ingested_at)
                 if started is None:
                     started = time.monotonic()
+            if self._revocations.revoked:
+                # Land and commit before the next poll hands these partitions to another member.
+                self._flush(writer, consumer)
+                self._forget(self._revocations.revoked)
+                self._revocations.revoked = set()
+                started = None
             if started is None:
                 continue
             full = len(self._pending) >= self.config.batch_rows
             if full or time.monotonic() - started >= self.config.batch_seconds:
                 self._flush(writer, consumer)
                 started = None
+
+    def _forget(self, partitions: set[TopicPartition]) -> None:
+        """Drop given-up partitions' offsets, so a later commit never rewinds their new owner's."""
+        for tp in partitions:
+            self._next.pop(tp, None)
+            self._committed.pop(tp, None)
 
     def _take(self, record: Any, ingested_at: int) -> None:
         self.stats.records += 1

@@ -62,7 +62,8 @@ def _kill_mid_batch(
             )  # what the sink would create: here so progress can be polled from the start
         while len(at_kill) < kills or (until_duplicates and len(at_kill) < 2 * kills and _no_dups(writer)):
             before = landed_rows(writer, dedup) if at_kill else 0
-            sink = pipeline.start_sink(*BATCH, *extra)
+            # One stable member name: each restart takes the killed member's partitions back at once.
+            sink = pipeline.start_sink(*BATCH, *extra, "--instance", "kill-test")
             wait_until(
                 lambda: landed_rows(writer, dedup) > before or producer.poll() is not None,  # noqa: B023
                 60,
@@ -91,7 +92,13 @@ def _finish(pipeline: SinkPipeline, producer: subprocess.Popen[bytes], dedup: bo
     """Let the producer finish and one last sink land the rest, then stop it cleanly."""
     assert producer.wait(120) == 0
     sink = pipeline.start_sink(
-        "--batch-rows", "400", "--batch-seconds", "0.3", *(() if dedup else ("--no-dedup",))
+        "--batch-rows",
+        "400",
+        "--batch-seconds",
+        "0.3",
+        "--instance",
+        "kill-test",
+        *(() if dedup else ("--no-dedup",)),
     )
     try:
         wait_until(lambda: pipeline.sink_lag() == 0, 90, "the restarted sink to catch up", sink)
@@ -114,7 +121,7 @@ def test_sigkill_mid_batch_loses_nothing_and_shows_no_duplicates(
     )
     pipeline.cli("init")
     ledger = tmp_path / "ledger.jsonl"
-    producer = _stream(pipeline, ledger, rate=130)
+    producer = _stream(pipeline, ledger, rate=100)
     try:
         at_kill = _kill_mid_batch(pipeline, producer, dedup, MIN_KILLS, until_duplicates=not dedup)
         _finish(pipeline, producer, dedup)
