@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -42,7 +44,9 @@ from producers.record import Record
 from producers.recording import RecordingReader
 from schemas.topics import topics
 from sinks import apply_migrations, connect, drop_database, with_database
+from sinks.rows import COLUMNS
 from sinks.sink import Sink, SinkConfig
+from sinks.url import NativeUrl, parse_url
 
 INTAKE_TABLES = ("grid_reports", "camera_alerts", "dispositions")
 
@@ -96,18 +100,65 @@ def landing_rate(bootstrap: str, server_url: str, records: list[Record]) -> None
     worker.start()
     while lag(bootstrap, config.group_id, config.sources()) > 0:
         time.sleep(0.05)
-    elapsed = time.monotonic() - start
+    done = time.monotonic()
     sink.request_stop()
     worker.join()
     stats = sink.stats
+    elapsed = done - start
+    steady = done - (stats.first_record_at or start)
     print(
         f"landing: {stats.records:,} records ({stats.inserted:,} rows, the rest clock ticks) "
-        f"in {elapsed:.2f} s "
-        f"= {stats.records / elapsed:,.0f} records/s, {stats.inserted / elapsed:,.0f} rows/s "
-        f"({stats.batches} batches, sink start-up included)"
+        f"in {elapsed:.2f} s = {stats.records / elapsed:,.0f} records/s with start-up "
+        f"(group join); from the first record: {stats.records / steady:,.0f} records/s, "
+        f"{stats.inserted / steady:,.0f} rows/s ({stats.batches} batches)"
     )
+    ceiling = client_insert_rate(url)
+    if ceiling is not None:
+        print(
+            f"ceiling: clickhouse-client inserts the same {ceiling[0]:,} rows (TSV, one process per table) "
+            f"at {ceiling[1]:,.0f} rows/s; sink rows/s from the first record = "
+            f"{stats.inserted / steady / ceiling[1]:.0%} of it"
+        )
     with connect(url) as writer:
         drop_database(writer)
+
+
+def client_insert_rate(url: str) -> tuple[int, float] | None:
+    """Rows and rows/s of clickhouse-client inserting, as TSV, the very rows the sink landed (copy tables)."""
+    client = shutil.which("clickhouse-client")
+    parsed = parse_url(url)
+    if client is None or not isinstance(parsed, NativeUrl):
+        print("ceiling: no clickhouse-client on PATH (or an embedded URL); not measured")
+        return None
+    base = [client, "--host", parsed.host, "--port", str(parsed.port), "--user", parsed.user]
+    if parsed.password:
+        base += ["--password", parsed.password]
+    db = parsed.database
+    rows, seconds = 0, 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        for table in COLUMNS:
+            names = ", ".join(COLUMNS[table])
+            dump = Path(tmp) / f"{table}.tsv"
+            with dump.open("wb") as out:
+                subprocess.run(
+                    [*base, "--query", f"SELECT {names} FROM {db}.{table} FORMAT TabSeparated"],
+                    stdout=out, check=True,
+                )  # fmt: skip
+            count = sum(1 for _ in dump.open("rb"))
+            if not count:
+                continue
+            subprocess.run(
+                [*base, "--query", f"CREATE TABLE {db}.{table}_ceiling AS {db}.{table}"], check=True
+            )
+            started = time.perf_counter()
+            with dump.open("rb") as stdin:
+                subprocess.run(
+                    [*base, "--query", f"INSERT INTO {db}.{table}_ceiling ({names}) FORMAT TabSeparated"],
+                    stdin=stdin, check=True,
+                )  # fmt: skip
+            seconds += time.perf_counter() - started
+            rows += count
+    return (rows, rows / seconds) if seconds else None
 
 
 def latency(
