@@ -12,7 +12,7 @@ from schemas.enums import DeadLetterReason, MessageStatus
 from schemas.errors import DecodeError
 from schemas.messages import DeadLetter, reason_of
 from sinks.landing import REJECTED
-from streams.outputs import ErrorClass
+from streams.core.outputs import ErrorClass
 
 
 def test_every_code_is_snake_case() -> None:
