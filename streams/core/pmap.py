@@ -130,7 +130,9 @@ class PMap(Mapping[K, V], Generic[K, V]):
 
     def update(self, pairs: Mapping[K, V] | Iterable[tuple[K, V]]) -> PMap[K, V]:
         """Many writes at once: each touched leaf and branch is copied once, not once per key."""
-        items = pairs.items() if isinstance(pairs, Mapping) else pairs
+        items = list(pairs.items() if isinstance(pairs, Mapping) else pairs)
+        if len(items) <= 1:  # most steps write one entry per store: `set` copies less
+            return self.set(*items[0]) if items else self
         branches: dict[int, list[_Leaf]] = {}
         leaves: dict[tuple[int, int], _Leaf] = {}
         length = self._len

@@ -131,21 +131,20 @@ class PartitionRunner:
         return [self._emit(output) for output in outputs]
 
     def _emit(self, output: Output) -> Emit:
+        # `encode` makes the bytes model_dump_json makes, without the str round trip.
         if isinstance(output, Incident):
-            return Emit("incidents", str(output.incident_id).encode(), output.model_dump_json().encode())
+            return Emit("incidents", str(output.incident_id).encode(), encode(output))
         if isinstance(output, Transition):
-            return Emit(
-                "incident_transitions", str(output.incident_id).encode(), output.model_dump_json().encode()
-            )
+            return Emit("incident_transitions", str(output.incident_id).encode(), encode(output))
         if isinstance(output, ClusterSignal):
             return Emit("cluster_signals", output.county_code.encode(), output.to_json())
         assert isinstance(output, DeadLetterRequest)
         ref = output.ref or SourceRef("unknown", self.partition, -1)
-        raw = output.message.model_dump_json().encode()
+        raw = encode(output.message)
         return self._dead_letter(ref.topic, ref.offset, raw, output.error_class.value, output.error_message)
 
     def _late(self, held: Held) -> Emit:
-        raw = held.message.model_dump_json().encode()
+        raw = encode(held.message)
         lateness = self.engine.policy.allowed_lateness
         return self._dead_letter(
             held.topic,
@@ -166,7 +165,7 @@ class PartitionRunner:
             error_message=text,
             processed_at=self.wall_clock(),
         )
-        return Emit("deadletter", topic.encode(), letter.model_dump_json().encode())
+        return Emit("deadletter", topic.encode(), encode(letter))
 
     # ---- checkpoints ---------------------------------------------------------------------------------------
 
