@@ -19,7 +19,10 @@ from typing import Any
 
 import faust
 
-from streams.runtime.app import BATCH_MAX, BATCH_WITHIN_S
+from streams.runtime.app import BATCH_MAX
+
+# faust's own batching, as the worker's agent used it before the intake got its batch reader.
+BATCH_WITHIN_S = 0.02
 
 
 def main() -> None:

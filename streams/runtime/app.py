@@ -1,21 +1,24 @@
 """The faust-streaming shell around the escalation core: topics, the checkpoint table and the agent.
 
-One agent reads the three intake topics raw (bytes in, so a malformed record reaches our decoder rather
-than faust's) with concurrency 1 — faust-streaming loses messages with concurrency > 1 (its issue #606) and
-its exactly-once mode has known loss/duplicate bugs, so the guarantee here is at-least-once with
-deterministic ids that the sink deduplicates.
+faust keeps the group: one agent subscribes to the three intake topics with concurrency 1 — faust-streaming
+loses messages with concurrency > 1 (its issue #606) and its exactly-once mode has known loss/duplicate
+bugs, so the guarantee here is at-least-once with deterministic ids that the sink deduplicates — so the
+group assigns the intake partitions together with the checkpoint table's. The records themselves are
+read raw (bytes in, so a malformed record reaches our decoder) in batches by
+`streams.runtime.intake.IntakeReader`, an aiokafka consumer of the worker's own that follows faust's
+assignment: faust's per-record path cost more than the escalation step.
 
-Per batch (``stream.take_events``) the agent feeds each record to the `PartitionRunner` of its partition
-and sends what the runners emit as whole producer batches (`streams.runtime.outbox`), without waiting: the
-next batch is read while the broker takes them. Every few seconds per busy partition, and as soon as a
-partition's input pauses, it waits until the broker has every output sent so far, writes the partition's
-checkpoint record to the ``checkpoints`` table (a full snapshot or a delta, one changelog record each, so
-never half written: `streams.core.chain`), waits for the broker to have it, and only then commits the offsets
-it resumes from (records are never acked to faust: see `streams.runtime.checkpoints`).
-A record whose offset is past the one its runner expects means faust dropped one: the partition is
-rewound (see `streams.runtime.checkpoints`). A worker killed anywhere therefore restarts from a checkpoint
-that is consistent with what it published and loses nothing; at worst it emits again what it had emitted after
-the checkpoint, with the same ids.
+Per fetched batch the worker feeds each record to the `PartitionRunner` of its partition and sends what
+the runners emit as whole producer batches (`streams.runtime.outbox`), without waiting: the next batch is read
+while the broker takes them. Every few seconds per busy partition, and as soon as a partition's input
+pauses, it waits until the broker has every output sent so far, writes the partition's checkpoint record
+to the ``checkpoints`` table (a full snapshot or a delta, one changelog record each, so never half
+written: `streams.core.chain`), waits for the broker to have it, and only then commits the offsets it resumes
+from through faust's consumer (see `streams.runtime.checkpoints`). After a rebalance the reader starts each
+partition at the offset its state takes next, and a record past that offset makes it seek back.
+A worker killed anywhere therefore restarts from a checkpoint that is
+consistent with what it published and loses nothing; at worst it emits again what it had emitted after the
+checkpoint, with the same ids.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,13 +38,17 @@ from schemas.topics import Topics, TopicSpec, topics
 from streams.core.escalation import Engine
 from streams.core.runner import Emit, PartitionRunner
 from streams.runtime import faust_internals
-from streams.runtime.checkpoints import Rewinder, beginning, commit, write_checkpoint
+from streams.runtime.checkpoints import commit, write_checkpoint
 from streams.runtime.county_shell import CountyShell
 from streams.runtime.heap import Heap
+from streams.runtime.intake import Batch, IntakeReader
 from streams.runtime.outbox import Outbox
 
 BATCH_MAX = 2000
-BATCH_WITHIN_S = 0.02
+# The intake reader waits at most this long for records, and this long between looks at faust's
+# assignment while it has none.
+FETCH_MS = 100
+FOLLOW_S = 0.05
 # Outputs go out at the end of a batch, or as soon as this many wait: a tick that releases a minute of
 # records should not hold the first of them back until the last is decided.
 SEND_AT = 500
@@ -130,7 +138,10 @@ class StreamsApp:
         self.writer = uuid.uuid4().hex[:8]
         self.unacked: list[asyncio.Future[Any]] = []  # sent outputs the broker has not acknowledged yet
         self._outbox: Outbox | None = None
-        self.app.agent(self.intake, name="escalate", concurrency=1)(self._escalate)
+        # The agent makes faust subscribe to the intake (so the group assigns its partitions with the
+        # checkpoint table's); the records themselves are read by `_read`.
+        self.app.agent(self.intake, name="escalate", concurrency=1)(self._drain)
+        self.app.task(self._read)
         self.county = CountyShell(
             self.app,
             source=self.names.cluster_signals.name,
@@ -139,7 +150,6 @@ class StreamsApp:
             partitions=self.names.cluster_signals.partitions,
             window=self.engine.policy.cluster_window,
         )
-        self.rewinder = Rewinder(self.app)
         self.heap = Heap()
         self.app.on_partitions_revoked.connect(self._on_revoked)
         self.app.timer(QUIET_S)(self._checkpoint_idle)
@@ -163,15 +173,7 @@ class StreamsApp:
         # Input paused: checkpoint what waits, so its offsets are committed; rewind a stalled partition.
         async with self.lock:
             await self._checkpoint()
-            await self.rewinder.check(set(self.sources), self._expected)
         self.heap.settle()
-
-    def _expected(self, tp: Any) -> int | None:
-        return self.runner(tp.partition).expected(tp.topic)
-
-    def _current(self, message: Any) -> bool:
-        """Whether a record was fetched in the group's current generation (not before a rebalance)."""
-        return faust_internals.fetched_in_current_generation(self.app, message)
 
     async def _on_revoked(self, sender: Any, /, *args: Any, **kwargs: Any) -> None:
         # A partition may come back after the table caught up with another worker's checkpoints; its
@@ -182,7 +184,6 @@ class StreamsApp:
             for tp in revoked:
                 self.runners.pop(tp.partition, None)
                 self.dirty.pop(tp.partition, None)
-            self.rewinder.forget(revoked)
 
     def runner(self, partition: int) -> PartitionRunner:
         runner = self.runners.get(partition)
@@ -194,34 +195,70 @@ class StreamsApp:
             self.runners[partition] = runner
         return runner
 
-    async def _escalate(self, stream: Any) -> None:
-        async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
-            async with self.lock:
-                outbox = await self.outbox()
-                fed_at = time.monotonic()
-                assigned = self.app.consumer.assignment()
-                for event in events:
-                    message = event.message
-                    # Keeps take_events from acking it: offsets are committed from checkpoints instead.
-                    faust_internals.hold_ack(message)
-                    if message.tp not in assigned or not self._current(message):
-                        continue  # revoked while this batch waited: read again by the partition's owner
-                    runner = self.runner(message.partition)
-                    expected = runner.expected(message.topic)
-                    if expected is None:  # a topic no checkpoint of this partition covers yet
-                        expected = await beginning(self.app, message.tp)
-                        runner.begin(message.topic, expected)
-                    if not await self.rewinder.admit(message.tp, message.offset, expected):
-                        continue
-                    for emit in runner.feed(message.topic, message.offset, message.value):
-                        self._queue(outbox, emit)
-                    self.dirty[message.partition] = fed_at
-                    if outbox.queued >= SEND_AT:
-                        self.unacked += await outbox.send()
-                # Not awaited here: the next batch is read while the broker takes this one. A checkpoint
-                # waits for them first, so none moves past an output the broker does not have.
-                self.unacked += await outbox.send()
-                await self._checkpoint()
+    async def _drain(self, stream: Any) -> None:
+        # faust's fetch of the intake is paused (`streams.runtime.intake`); records it fetched before the
+        # pause took effect end here, never acknowledged: the intake reader reads them again from the
+        # state's offsets, and offsets are committed from checkpoints only.
+        async for event in stream.events():
+            faust_internals.hold_ack(event.message)
+
+    async def _read(self) -> None:
+        """Read the intake partitions faust assigned to this worker in batches, and feed their runners."""
+        reader = IntakeReader.create(
+            self.app, self.sources, self.kafka.servers, self.kafka.client_options(), BATCH_MAX
+        )
+        skipped = {*self.sources, self.changelog_name, self.county.changelog_name}
+        faust_internals.skip_livelock_check(self.app, lambda tp: tp.topic in skipped)
+        await reader.consumer.start()
+        try:
+            while True:
+                async with self.lock:
+                    reading = await reader.follow(self._position(reader))
+                if not reading:
+                    await asyncio.sleep(FOLLOW_S)
+                    continue
+                batch = await reader.fetch(FETCH_MS)
+                if batch:
+                    async with self.lock:
+                        if reader.current():  # else a rebalance came between: read again after it
+                            await self._feed(reader, batch)
+        finally:
+            await reader.consumer.stop()
+
+    def _position(self, reader: IntakeReader) -> Callable[[TP], Awaitable[int]]:
+        async def position(tp: TP) -> int:
+            """Where a newly taken intake partition is read from: the next offset its state takes."""
+            runner = self.runner(tp.partition)
+            expected = runner.expected(tp.topic)
+            if expected is None:  # a topic no checkpoint of this partition covers yet
+                expected = await reader.beginning(tp)
+                runner.begin(tp.topic, expected)
+            return expected
+
+        return position
+
+    async def _feed(self, reader: IntakeReader, batch: Batch) -> None:
+        outbox = await self.outbox()
+        fed_at = time.monotonic()
+        for part, records in batch.items():
+            topic, partition = part.topic, part.partition
+            runner = self.runner(partition)
+            expected = runner.expected(topic)
+            for record in records:
+                if expected is not None and record.offset > expected:
+                    # Records were skipped (never seen so far): read them again from the expected one.
+                    reader.seek(part, expected)
+                    break
+                for emit in runner.feed(topic, record.offset, record.value):
+                    self._queue(outbox, emit)
+                expected = record.offset + 1
+                if outbox.queued >= SEND_AT:
+                    self.unacked += await outbox.send()
+            self.dirty[partition] = fed_at
+        # Not awaited here: the next batch is read while the broker takes this one. A checkpoint waits
+        # for them first, so none moves past an output the broker does not have.
+        self.unacked += await outbox.send()
+        await self._checkpoint()
 
     async def _checkpoint(self) -> None:
         """Write the checkpoint of each partition fed since its last one, then commit where they resume.

@@ -10,8 +10,10 @@ run that test first.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
+
+from aiokafka import TopicPartition
 
 
 def table_get(table: Any, key: bytes) -> Any:
@@ -88,3 +90,48 @@ async def seek(app: Any, tp: Any, offset: int) -> None:
     faust-streaming 0.15.3: ``Consumer.seek_wait`` seeks and waits until the fetcher has applied it.
     """
     await app.consumer.seek_wait({tp: offset})
+
+
+def settled(app: Any) -> bool:
+    """Whether the group has settled: no rebalance under way and the tables recovered.
+
+    faust-streaming 0.15.3: ``App.rebalancing`` is set when a rebalance starts and cleared once table
+    recovery has ended and the streams resumed; ``App.in_recovery`` while tables are being recovered.
+    """
+    return not (app.rebalancing or app.in_recovery)
+
+
+def generation(app: Any) -> int:
+    """The consumer group's current generation (faust-streaming 0.15.3: ``App.consumer_generation_id``)."""
+    return int(app.consumer_generation_id)
+
+
+def pause_fetching(app: Any, tps: Iterable[Any]) -> None:
+    """Stop faust fetching ``tps``: its stream gets none of their records, its aiokafka consumer sends no
+    fetch requests for them. Until the next assignment, which resumes them.
+
+    faust-streaming 0.15.3: ``Consumer.pause_partitions`` only filters what faust's fetcher hands on; the
+    aiokafka consumer inside (``Consumer._thread._ensure_consumer()``) is paused too so it stops fetching.
+    """
+    tps = list(tps)
+    app.consumer.pause_partitions(tps)
+    inner = app.consumer._thread._ensure_consumer()
+    inner.pause(*(TopicPartition(tp.topic, tp.partition) for tp in tps))
+
+
+def skip_livelock_check(app: Any, skip: Callable[[Any], bool]) -> None:
+    """Keep faust's livelock monitor from checking the topic-partitions ``skip`` names.
+
+    faust-streaming 0.15.3: ``Consumer.verify_event_path(now, tp)``, run every few commit intervals for every
+    assigned partition, logs "Stream has not started processing …" (and the like) for a partition whose
+    highwater moves while no faust stream reads it: the intake (read by `streams.runtime.intake`) and the
+    checkpoint changelogs (written by the shells, read only in recovery).
+    """
+    consumer = app.consumer
+    verify = consumer.verify_event_path
+
+    def verify_streamed(now: float, tp: Any) -> None:
+        if not skip(tp):
+            verify(now, tp)
+
+    consumer.verify_event_path = verify_streamed

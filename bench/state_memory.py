@@ -1,0 +1,110 @@
+"""Bytes of escalation state per open incident and per remembered finished one.
+
+    python bench/state_memory.py [--duration 1d] [--scale 4]
+
+Feeds a recorded ``normal_day`` load to the partition runners in this process (no Kafka), then measures
+each store of the final states: every store is rebuilt from its JSON under ``tracemalloc``, and its
+allocated bytes are divided by its entries. The incidents store is measured twice, once holding only the
+open incidents and once only the finished ones the policy still remembers (for repeats and late
+dispositions), so each kind gets its own figure. What a worker holds beyond this (faust, aiokafka, the
+checkpoint table's copies of the encoded state) is the shell's and is not counted here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import subprocess
+import sys
+import tempfile
+import tracemalloc
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from producers.partitioner import partition_of
+from producers.recording import RecordingReader
+from schemas.topics import topics
+from streams.core.escalation import Engine
+from streams.core.pieces import ACTIVE
+from streams.core.runner import PartitionRunner
+from streams.core.state import PartitionState
+
+
+def allocated(build: Callable[[], Any]) -> tuple[int, Any]:
+    """Bytes still allocated by what ``build`` returns (kept alive until measured)."""
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    value = build()
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    return after - before, value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", default="1d")
+    parser.add_argument("--scale", default="4")
+    args = parser.parse_args()
+    recording = Path(tempfile.mkdtemp(prefix="gridflow-state-memory-")) / "load.jsonl"
+    sim = ["--scenario", "normal_day", "--seed", "21", "--start", "2026-03-02T00:00:00+08:00"]
+    subprocess.run(
+        [sys.executable, "-m", "gridflow.cli", "simulate", *sim, "--duration", args.duration,
+         "--scale", args.scale, "--dry-run", "--out", str(recording)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    partitions = {spec.name: spec.partitions for spec in topics().intake}
+    engine = Engine.bundled()
+    fixed = datetime(2026, 1, 1, tzinfo=UTC)
+    runners: dict[int, PartitionRunner] = {}
+    offsets: dict[tuple[str, int], int] = {}
+    count = 0
+    for record in RecordingReader(recording):
+        partition = partition_of(record, partitions[record.topic])
+        runner = runners.get(partition)
+        if runner is None:
+            runner = runners[partition] = PartitionRunner(engine, partition, tuple(partitions), lambda: fixed)
+        offset = offsets.get((record.topic, partition), 0)
+        offsets[(record.topic, partition)] = offset + 1
+        runner.feed(record.topic, offset, record.value)
+        count += 1
+    print(f"load: {count:,} records ({args.duration} of normal_day at scale {args.scale}, seed 21)")
+
+    totals: dict[str, list[int]] = {}  # store -> [bytes, entries]
+    for runner in runners.values():
+        obj = orjson.loads(runner.state.to_json())
+        incidents = obj.pop("incidents")
+        is_open = {k: v["incident"]["status"] in {s.value for s in ACTIVE} for k, v in incidents.items()}
+        for label, keep in (("open incidents", True), ("finished incidents", False)):
+            part = {k: v for k, v in incidents.items() if is_open[k] is keep}
+            measure(totals, label, {**empty(obj), "incidents": part}, len(part))
+        for store in ("aliases", "grids", "townships", "pending", "seen", "timers"):
+            entries = len(obj[store])
+            measure(totals, store, {**empty(obj), store: obj[store]}, entries)
+    all_bytes = sum(size for size, _ in totals.values())
+    for label, (size, entries) in totals.items():
+        per = f"{size / entries:,.0f} bytes each" if entries else "-"
+        print(f"{label:>20}: {entries:>9,} entries, {size / 2**20:8.1f} MiB, {per}")
+    print(f"{'all stores':>20}: {all_bytes / 2**20:8.1f} MiB over {len(runners)} partitions")
+
+
+def empty(obj: dict[str, Any]) -> dict[str, Any]:
+    return {**{k: {} for k in obj if k != "clock"}, "clock": obj["clock"], "incidents": {}}
+
+
+def measure(totals: dict[str, list[int]], label: str, obj: dict[str, Any], entries: int) -> None:
+    raw = orjson.dumps(obj)
+    baseline, _ = allocated(lambda: PartitionState.from_json(orjson.dumps(empty(obj))))
+    size, _ = allocated(lambda: PartitionState.from_json(raw))
+    total = totals.setdefault(label, [0, 0])
+    total[0] += max(0, size - baseline)
+    total[1] += entries
+
+
+if __name__ == "__main__":
+    main()

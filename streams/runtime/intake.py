@@ -1,0 +1,104 @@
+"""Reading the intake in batches through an aiokafka consumer of the worker's own, on faust's assignment.
+
+faust keeps the group: its agent subscribes to the intake topics, so the group assigns their partitions
+and the checkpoint table's partitions together, and faust recovers the table before it lets the worker
+go on. But faust's per-record path (its fetcher, one `Event` per record, the stream's buffers) costs more
+per record than the escalation step. So faust's own fetch of the intake partitions is paused, and an
+`IntakeReader` — a plain aiokafka consumer without a group, ``assign()``-ed to exactly the intake
+partitions faust holds — reads them with ``getmany``, whole batches per partition.
+
+The reader follows faust's assignment: while faust rebalances or recovers tables it reads nothing; once
+the group has settled (a new generation), it takes the intake partitions faust now holds and seeks each to
+the offset its partition's state takes next (from a checkpoint, or the partition's first offset). A batch
+fetched across a rebalance is dropped: it is read again from the state's offsets. So the reader never
+moves past a record its state has not taken, and it commits nothing: offsets are committed by the faust
+consumer from checkpoints (`streams.checkpoints`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.helpers import create_ssl_context
+
+from streams.runtime import faust_internals
+
+Batch = dict[TopicPartition, list[Any]]  # aiokafka's getmany: partition -> ConsumerRecords
+
+
+def reader_options(options: dict[str, Any]) -> dict[str, Any]:
+    """kafka-python's security options in aiokafka's spelling (a CA file becomes an SSL context)."""
+    options = dict(options)
+    cafile = options.pop("ssl_cafile", None)
+    if cafile is not None:
+        options["ssl_context"] = create_ssl_context(cafile=cafile)
+    return options
+
+
+class IntakeReader:
+    """An aiokafka consumer that follows the intake partitions faust assigned to this worker."""
+
+    def __init__(self, app: Any, sources: Iterable[str], consumer: AIOKafkaConsumer) -> None:
+        self.app = app
+        self.sources = frozenset(sources)
+        self.consumer = consumer
+        self.synced: tuple[int, frozenset[Any]] | None = None  # (generation, faust TPs) read now
+
+    @classmethod
+    def create(
+        cls, app: Any, sources: Iterable[str], servers: str, options: dict[str, Any], max_records: int
+    ) -> IntakeReader:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=servers,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=max_records,
+            **reader_options(options),
+        )
+        return cls(app, sources, consumer)
+
+    def wanted(self) -> tuple[int, frozenset[Any]] | None:
+        """The generation and intake partitions to read now; None while faust rebalances or recovers."""
+        app = self.app
+        if not faust_internals.settled(app):
+            return None
+        tps = frozenset(tp for tp in app.consumer.assignment() if tp.topic in self.sources)
+        return faust_internals.generation(app), tps
+
+    def current(self) -> bool:
+        """Whether what the reader reads is still what faust holds (check after each fetch, under the
+        lock that on-revoke handlers take)."""
+        wanted = self.wanted()
+        return wanted is not None and wanted == self.synced
+
+    async def follow(self, position: Callable[[Any], Any]) -> bool:
+        """Take faust's current assignment if it changed; False while there is nothing to read.
+
+        ``position(tp)`` is awaited for each newly taken partition and names the offset to read from.
+        """
+        wanted = self.wanted()
+        if wanted is None:
+            return False
+        if wanted != self.synced:
+            _, tps = wanted
+            faust_internals.pause_fetching(self.app, tps)
+            parts = {tp: TopicPartition(tp.topic, tp.partition) for tp in tps}
+            self.consumer.assign(list(parts.values()))
+            for tp, part in parts.items():
+                self.consumer.seek(part, await position(tp))
+            self.synced = wanted
+        return bool(self.synced[1])
+
+    async def beginning(self, tp: Any) -> int:
+        part = TopicPartition(tp.topic, tp.partition)
+        return int((await self.consumer.beginning_offsets([part]))[part])
+
+    def seek(self, part: TopicPartition, offset: int) -> None:
+        self.consumer.seek(part, offset)
+
+    async def fetch(self, timeout_ms: int) -> Batch:
+        batch: Batch = await self.consumer.getmany(timeout_ms=timeout_ms)
+        return batch
