@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from gridflow.demo.cli import register as register_demo
+from gridflow.web.cli import register as register_web
 from gridflow.whatif.cli import register as register_whatif
 from infra.cli import run
 from producers.cli import register as register_producers
@@ -30,6 +31,7 @@ register_streams(app)
 register_sinks(app)
 register_demo(app)
 register_whatif(app)
+register_web(app)
 
 
 def _print(lines: list[str]) -> None:

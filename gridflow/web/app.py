@@ -1,0 +1,257 @@
+"""The command centre's web application (Starlette): the live page, its JSON API and the event stream.
+
+``create_app(config)`` builds it; ``gridflow web`` serves it with uvicorn. Routes:
+
+- ``/`` the city's page (every county), ``/county/{code}`` a county's page (its own incidents only);
+- ``/api/map`` the county and township outlines (GeoJSON, with where they come from);
+- ``/api/meta`` names for the filters; ``/api/state`` the open incidents and the escalation feed;
+- ``/api/events`` server-sent events: the state, then batches of changes as the topics move;
+- ``/api/incidents/{id}`` an incident's detail; ``POST /api/incidents/{id}/actions`` an operator's action,
+  published as a disposition on the intake topic (nothing is written anywhere else);
+- ``/cap/alerts.atom`` and ``/cap/{identifier}.xml`` the CAP 1.2 alerts; ``/open311/v2/...`` GeoReport v2.
+
+A county page passes ``county=<code>`` to every API call; the server filters by it and refuses actions on
+another county's incidents.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+from uuid import UUID
+
+import orjson
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from gridflow.mapdata import SOURCE, geojson
+from gridflow.web.actions import ACTIONS, ActionError, disposition_for
+from gridflow.web.board import Board, Change
+from gridflow.web.feed import Hub, Reader, sse
+from schemas.enums import Level, TransitionReason
+from schemas.geography import CITY_CODE, geography
+from schemas.messages import Disposition
+from schemas.taxonomy import taxonomy
+
+MAX_ACTION_BYTES = 4096
+
+# Sends one intake record (topic, key, value) and returns once Kafka acknowledged it.
+Send = Callable[[str, bytes, bytes], None]
+
+
+@dataclass
+class WebConfig:
+    """Where the page reads and writes: Kafka, the topic prefix and the client options."""
+
+    bootstrap: str
+    prefix: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+class KafkaSend:
+    """The intake producer: idempotent, acks=all; each send waits for its acknowledgement."""
+
+    def __init__(self, config: WebConfig) -> None:
+        from kafka import KafkaProducer
+
+        self.producer = KafkaProducer(
+            bootstrap_servers=config.bootstrap, acks="all", linger_ms=0, **config.options
+        )
+
+    def __call__(self, topic: str, key: bytes, value: bytes) -> None:
+        self.producer.send(topic, key=key, value=value).get(timeout=15)
+
+    def close(self) -> None:
+        self.producer.close(timeout=5)
+
+
+def _county(request: Request) -> str | None:
+    county = request.query_params.get("county") or None
+    if county is not None and county not in {c.code for c in geography().counties()}:
+        raise ActionError(f"county {county!r}: expected one of the seven county codes")
+    return county
+
+
+def _error(status: int, message: str, field_name: str | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"error": message}
+    if field_name is not None:
+        body["field"] = field_name
+    return JSONResponse(body, status_code=status)
+
+
+def meta() -> dict[str, Any]:
+    """The names the filters offer."""
+    geo, tax = geography(), taxonomy()
+    return {
+        "city": {"code": CITY_CODE, "name": geo.unit(CITY_CODE).name},
+        "counties": [{"code": c.code, "name": c.name} for c in geo.counties()],
+        "levels": [{"level": int(lv), "name": lv.name.lower()} for lv in Level],
+        "categories": [{"code": c.code, "name": c.name_zh} for c in tax.categories.values()],
+        "reasons": [str(r) for r in TransitionReason],
+        "actions": list(ACTIONS),
+        "map_source": SOURCE,
+    }
+
+
+def create_app(config: WebConfig, send: Send | None = None, read: bool = True) -> Starlette:
+    """The application; ``send`` replaces the Kafka producer, ``read=False`` skips the reader (unit tests)."""
+    from schemas import encode
+    from schemas.topics import topics
+
+    names = topics(config.prefix)
+    board, lock, hub = Board(), threading.Lock(), None
+    state: dict[str, Any] = {}
+    static = resources.files("gridflow.web") / "static"
+    page = (static / "index.html").read_text(encoding="utf-8")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        nonlocal hub
+        loop = asyncio.get_running_loop()
+        hub = Hub()
+        flusher = asyncio.create_task(hub.run())
+        reader = None
+        if read:
+            assert hub is not None
+
+            def deliver(changes: list[Change], hub: Hub = hub) -> None:
+                loop.call_soon_threadsafe(hub.add, changes)
+
+            reader = Reader(board, lock, config.bootstrap, config.prefix, config.options, deliver)
+            reader.start()
+        state["reader"] = reader
+        producer = None
+        if send is None:
+            producer = await run_in_threadpool(KafkaSend, config)
+        state["send"] = send or producer
+        try:
+            yield
+        finally:
+            flusher.cancel()
+            if reader is not None:
+                await run_in_threadpool(reader.close)
+            if producer is not None:
+                await run_in_threadpool(producer.close)
+
+    async def index(request: Request) -> Response:
+        return HTMLResponse(page)
+
+    async def county_page(request: Request) -> Response:
+        if request.path_params["code"] not in {c.code for c in geography().counties()}:
+            return _error(404, f"no county {request.path_params['code']!r}")
+        return HTMLResponse(page)
+
+    async def map_data(request: Request) -> Response:
+        return Response(orjson.dumps(geojson()), media_type="application/geo+json")
+
+    async def meta_data(request: Request) -> Response:
+        return Response(orjson.dumps(meta()), media_type="application/json")
+
+    def snapshot(county: str | None) -> dict[str, Any]:
+        with lock:
+            snap = board.snapshot(county)
+        reader = state.get("reader")
+        snap["reader_error"] = reader.error if reader is not None else None
+        return snap
+
+    async def state_data(request: Request) -> Response:
+        try:
+            county = _county(request)
+        except ActionError as exc:
+            return _error(400, str(exc), "county")
+        return Response(orjson.dumps(snapshot(county)), media_type="application/json")
+
+    async def events(request: Request) -> Response:
+        try:
+            county = _county(request)
+        except ActionError as exc:
+            return _error(400, str(exc), "county")
+        assert hub is not None
+        client = hub.subscribe(county)  # before the snapshot: a change in between arrives twice, never 0
+        first = await run_in_threadpool(snapshot, county)
+        return StreamingResponse(
+            sse(client, first, hub),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    def _incident_id(request: Request) -> UUID | None:
+        try:
+            return UUID(request.path_params["incident_id"])
+        except ValueError:
+            return None
+
+    async def incident(request: Request) -> Response:
+        incident_id = _incident_id(request)
+        try:
+            county = _county(request)
+        except ActionError as exc:
+            return _error(400, str(exc), "county")
+        with lock:
+            detail = board.detail(incident_id) if incident_id else None
+        if detail is None or (county is not None and detail["row"]["county"] != county):
+            return _error(404, "no such incident here")
+        return Response(orjson.dumps(detail), media_type="application/json")
+
+    async def act(request: Request) -> Response:
+        incident_id = _incident_id(request)
+        body = await request.body()
+        if len(body) > MAX_ACTION_BYTES:
+            return _error(413, f"request body over {MAX_ACTION_BYTES} bytes")
+        try:
+            county = _county(request)
+            data = orjson.loads(body or b"{}")
+            if not isinstance(data, dict):
+                raise ActionError("expected a JSON object")
+        except orjson.JSONDecodeError:
+            return _error(400, "request body is not JSON")
+        except ActionError as exc:
+            return _error(400, str(exc))
+        with lock:
+            known = board.incidents.get(incident_id) if incident_id else None
+            clock = board.clock
+        if known is None or clock is None:
+            return _error(404, "no such incident here")
+        try:
+            disposition: Disposition = disposition_for(
+                known, str(data.get("action", "")), county, clock, str(data.get("note", ""))
+            )
+        except ActionError as exc:
+            return _error(403 if "not in county" in str(exc) else 400, str(exc), "action")
+        sender: Send = state["send"]
+        key = known.township_code.encode()
+        await run_in_threadpool(sender, names.dispositions.name, key, encode(disposition))
+        return JSONResponse(
+            {
+                "event_id": str(disposition.event_id),
+                "action": str(disposition.action),
+                "at": disposition.at.isoformat(),
+                "topic": names.dispositions.name,
+            },
+            status_code=202,
+        )
+
+    routes = [
+        Route("/", index),
+        Route("/county/{code}", county_page),
+        Route("/api/map", map_data),
+        Route("/api/meta", meta_data),
+        Route("/api/state", state_data),
+        Route("/api/events", events),
+        Route("/api/incidents/{incident_id}", incident),
+        Route("/api/incidents/{incident_id}/actions", act, methods=["POST"]),
+        Mount("/static", app=StaticFiles(directory=str(static)), name="static"),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.board = board
+    app.state.lock = lock
+    return app
