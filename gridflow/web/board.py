@@ -1,4 +1,4 @@
-"""The command centre's picture of the city, rebuilt from the ``incidents`` and ``incident_transitions`` topics.
+"""The command centre's picture of the city, rebuilt from the incidents and incident_transitions topics.
 
 Pure (no Kafka, no web): :class:`Board` takes each decoded record and returns the :class:`Change` s a page
 must see — incident rows and escalation-feed items. Everything an operator sees is derived from the two
@@ -179,7 +179,7 @@ class Board:
                 self.seen.discard(transition.transition_id)
 
     def snapshot(self, county: str | None = None) -> dict[str, Any]:
-        """The state a page starts from: open incidents and the newest escalations (one county's, if given)."""
+        """What a page starts from: open incidents and the newest escalations (of one county if given)."""
 
         def mine(code: str) -> bool:
             return county is None or code == county
