@@ -3,13 +3,15 @@
 ``gridflow command-center [--alerts DIR]`` reads ``incidents`` and ``incident_transitions`` (with the topic
 prefix) from the beginning, shows the county and city escalations newest first (incident, unit, reason and
 age in event time: how long before the newest event seen), and writes one CAP 1.2 file per alert version to
-``DIR``. It runs until SIGINT/SIGTERM.
+``DIR``. It runs until SIGINT/SIGTERM. The view fills the terminal: status, severity, level, category,
+county and township, handling unit, deadline and reason; a city matter names the county it came from.
 
 :class:`Desk` is the pure part (no Kafka): it joins each transition to the incident state it produced (an
 incident's version equals the seq of its latest transition, so a transition waits for version >= its seq)
 and decides which alerts to emit, each transition once. The shell around it polls Kafka, writes files and
 draws the view. Reading from the start on every launch is deliberate: file names are deterministic, so a
-restart skips the alerts already written and rebuilds the Alert/Update history for the new ones.
+restart skips the alerts already written and rebuilds the Alert/Update history for the new ones. What it
+reads before reaching the topics' ends at start is history: shown, but never announced again as new.
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ from gridflow.demo.cap import Alert, alert_for, cap_time, check_cap
 from schemas.enums import Level
 from schemas.geography import geography
 from schemas.messages import Incident, Transition
+from schemas.taxonomy import taxonomy
 
-MAX_ROWS = 20
+MAX_ROWS = 20  # when the terminal's height is unknown
+CHROME_ROWS = 7  # the table's title, header, rules and caption
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,8 @@ class Escalation:
     unit: str
     reason: str
     category: str
+    county: str = ""
+    township: str = ""
 
 
 def is_county_or_city_escalation(transition: Transition) -> bool:
@@ -102,15 +108,17 @@ class Desk:
             incident = self.incidents[transition.incident_id]
             alert = alert_for(incident, transition, self.last_alert.get(transition.incident_id))
             self.last_alert[transition.incident_id] = (alert.identifier, cap_time(transition.at))
-            unit = geography().unit(transition.handling_unit)
+            geo = geography()
             self.escalations.append(
                 Escalation(
                     transition.at,
                     transition.incident_id,
                     transition.to_level,
-                    unit.name,
+                    geo.unit(transition.handling_unit).name,
                     str(transition.reason),
                     incident.category,
+                    geo.unit(incident.county_code).name,
+                    geo.unit(incident.township_code).name,
                 )
             )
             alerts.append(alert)
@@ -121,18 +129,19 @@ class Desk:
         return sorted(self.escalations, key=lambda e: e.at, reverse=True)[:limit]
 
 
-def write_alert(folder: Path, alert: Alert) -> bool:
-    """Write an alert unless its file exists; False when it fails the CAP check (then nothing is written)."""
+def write_alert(folder: Path, alert: Alert) -> str:
+    """Write an alert unless its file exists: "written", "exists", or "invalid" (it fails CAP 1.2)."""
     problems = check_cap(alert.xml)
     if problems:
         print(f"command-center: {alert.identifier} fails CAP 1.2: {'; '.join(problems)}", file=sys.stderr)
-        return False
+        return "invalid"
     path = folder / alert.filename
-    if not path.exists():
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(alert.xml, encoding="utf-8")
-        tmp.replace(path)  # atomic: a reader never sees half an alert
-    return True
+    if path.exists():
+        return "exists"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(alert.xml, encoding="utf-8")
+    tmp.replace(path)  # atomic: a reader never sees half an alert
+    return "written"
 
 
 def _age(newest: datetime | None, at: datetime) -> str:
@@ -141,24 +150,43 @@ def _age(newest: datetime | None, at: datetime) -> str:
     return f"{hours}h{rest // 60:02d}m"
 
 
-def render(desk: Desk, written: int, folder: Path) -> object:
-    """The rich table of the view."""
+def _due(desk: Desk, incident_id: UUID) -> tuple[str, str, str]:
+    incident = desk.incidents.get(incident_id)
+    if incident is None:
+        return "?", "?", "—"
+    due = incident.due_at.strftime("%m-%d %H:%M") if incident.due_at else "—"
+    status = str(incident.status) + (" overdue" if incident.overdue else "")
+    return status, str(incident.severity), due
+
+
+def render(desk: Desk, written: int, folder: Path, rows: int = MAX_ROWS) -> object:
+    """The rich table of the view, with as many rows as ``rows`` allows."""
     from rich.table import Table
 
     table = Table(
         title=f"巴彦淖尔 command centre — county (L4) and city (L5) escalations · {written} CAP alerts",
         caption=f"event time {desk.newest.isoformat(timespec='minutes') if desk.newest else '—'}",
+        expand=True,
     )
-    for name in ("age", "level", "incident", "category", "unit", "reason"):
-        table.add_column(name)
-    for e in desk.newest_first():
+    for name in ("age", "level", "status", "sev", "category", "county", "township", "unit", "due", "reason"):
+        table.add_column(name, no_wrap=True, overflow="ellipsis")
+    tax = taxonomy()
+    for e in desk.newest_first(max(1, rows)):
+        status, severity, due = _due(desk, e.incident_id)
+        category = tax.categories.get(e.category)
         style = "bold red" if e.level == Level.CITY else "yellow"
+        if status.startswith(("resolved", "closed", "false_alarm", "merged")):
+            style = "dim"
         table.add_row(
             _age(desk.newest, e.at),
             f"L{int(e.level)}",
-            str(e.incident_id)[:8],
-            e.category,
+            status,
+            severity,
+            category.name_zh if category else e.category,
+            e.county,  # for a city matter: the county it came from
+            e.township,
             e.unit,
+            due,
             e.reason,
             style=style,
         )
@@ -191,9 +219,18 @@ def run_command_center(
         bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest", **options
     )
     specs = (names.incidents, names.incident_transitions)
-    consumer.assign([TopicPartition(s.name, p) for s in specs for p in range(s.partitions)])
+    parts = [TopicPartition(s.name, p) for s in specs for p in range(s.partitions)]
+    consumer.assign(parts)
+    consumer.seek_to_beginning()
+    # Records before these ends are history: alerts already raised before a restart are not raised again.
+    ends = {tp: end for tp, end in consumer.end_offsets(parts).items() if end > 0}
     desk, written, invalid = Desk(), 0, 0
-    live = Live(render(desk, 0, folder), console=Console(), auto_refresh=False) if view else None  # type: ignore[arg-type]
+    console = Console()
+
+    def rows() -> int:
+        return console.size.height - CHROME_ROWS
+
+    live = Live(render(desk, 0, folder, rows()), console=console, auto_refresh=False) if view else None  # type: ignore[arg-type]
     try:
         if live is not None:
             live.start()
@@ -211,14 +248,17 @@ def run_command_center(
                     except GridflowError:
                         continue  # the worker's own output; a bad record is the dead-letter topic's business
                     for alert in alerts:
-                        if write_alert(folder, alert):
-                            written += 1
-                            if live is None:
-                                print(f"command-center: {alert.msg_type} {alert.filename}", flush=True)
-                        else:
+                        outcome = write_alert(folder, alert)
+                        if outcome == "invalid":
                             invalid += 1
+                            continue
+                        written += 1
+                        if live is None and outcome == "written" and not ends:
+                            print(f"command-center: {alert.msg_type} {alert.filename}", flush=True)
+            if ends:
+                ends = {tp: end for tp, end in ends.items() if consumer.position(tp) < end}
             if live is not None:
-                live.update(render(desk, written, folder), refresh=True)  # type: ignore[arg-type]
+                live.update(render(desk, written, folder, rows()), refresh=True)  # type: ignore[arg-type]
     finally:
         if live is not None:
             live.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -31,16 +32,26 @@ def _escalation(
     return ex.incident, transition
 
 
-def test_alert_for_a_county_escalation_passes_the_check() -> None:
+def test_alert_for_a_county_escalation_is_valid_and_actionable() -> None:
     incident, transition = _escalation(Level.COUNTY)
     alert = alert_for(incident, transition)
     assert check_cap(alert.xml) == []
     assert alert.msg_type == "Alert"
     assert f'xmlns="{NS}"' in alert.xml
     assert "<status>Exercise</status>" in alert.xml
-    assert "<scope>Public</scope>" in alert.xml
+    # An internal command alert: Private, addressed to the county's centre.
+    assert "<scope>Private</scope>" in alert.xml
+    assert "<addresses>command-centre-150802@bayannur.gridflow</addresses>" in alert.xml
     assert str(incident.incident_id) in alert.identifier
-    assert "<polygon>" in alert.xml and "<circle>" in alert.xml
+    # Names, not codes: the county, township and category by name; an instruction, expiry and contact.
+    description = alert.xml.split("<description>")[1].split("</description>")[0]
+    assert "临河区" in description and "车站街道" in description and "相邻关系纠纷" in description
+    assert "150802" not in description
+    for tag in ("instruction", "expires", "contact", "polygon", "circle"):
+        assert f"<{tag}>" in alert.xml
+    # The real county outline, not a rectangle of five corners.
+    polygon = alert.xml.split("<polygon>")[1].split("</polygon>")[0].split()
+    assert len(polygon) > 20 and polygon[0] == polygon[-1]
 
 
 def test_update_to_city_references_the_previous_alert_and_passes() -> None:
@@ -48,42 +59,55 @@ def test_update_to_city_references_the_previous_alert_and_passes() -> None:
     alert = alert_for(incident, transition, previous=("gridflow-x-2", "2024-05-01T11:32:00+08:00"))
     assert alert.msg_type == "Update"
     assert "<references>" in alert.xml
+    assert "command-centre-150800@bayannur.gridflow" in alert.xml
+    assert "事发临河区" in alert.xml  # a city matter names the county it came from
     assert check_cap(alert.xml) == []
 
 
 VALID = alert_for(*_escalation(Level.COUNTY)).xml
+_EVENT = re.search(r"<event>.*</event>", VALID)
+assert _EVENT is not None
+EVENT = _EVENT.group(0)
 
 
 @pytest.mark.parametrize(
     ("broken", "problem"),
     [
         (
-            VALID.replace("<identifier>", "<!-- --><identifierX>").replace("</identifier>", "</identifierX>"),
-            "unknown element <identifierX>",
+            VALID.replace("<identifier>", "<identifierX>").replace("</identifier>", "</identifierX>"),
+            "identifierX",
         ),
-        (VALID.replace("<status>Exercise</status>", "<status>exercise</status>"), "status: 'exercise'"),
+        (VALID.replace("<status>Exercise</status>", "<status>exercise</status>"), "/alert/status"),
         (VALID.replace("<msgType>Alert</msgType>", "<msgType>Update</msgType>"), "requires <references>"),
-        (VALID.replace("<scope>Public</scope>", ""), "missing required <scope>"),
-        (VALID.replace("<severity>Minor</severity>", "<severity>Low</severity>"), "info[0].severity"),
-        (VALID.replace("<urgency>Expected</urgency>", ""), "missing required <urgency>"),
-        (VALID.replace("+08:00</sent>", "Z</sent>"), "is not a CAP datetime"),
-        (VALID.replace("<areaDesc>", "<areaName>").replace("</areaDesc>", "</areaName>"), "<areaDesc>"),
-        (VALID.replace(" 40.5500,107.1000</polygon>", "</polygon>"), "polygon"),
+        (VALID.replace("<scope>Private</scope>", ""), "'cap:scope' expected"),
+        (VALID.replace("<severity>Minor</severity>", "<severity>Low</severity>"), "/alert/info/severity"),
+        (VALID.replace("<urgency>Expected</urgency>", ""), "'cap:urgency' expected"),
+        (VALID.replace("+08:00</sent>", "Z</sent>"), "/alert/sent"),
+        (VALID.replace("<areaDesc>", "<areaName>").replace("</areaDesc>", "</areaName>"), "cap:areaDesc"),
+        (re.sub(r" [0-9.,]+</polygon>", "</polygon>", VALID), "polygon"),
         (VALID.replace("<sender>gridflow-command-centre", "<sender>gridflow command centre"), "sender"),
         (VALID.replace(NS, "urn:oasis:names:tc:emergency:cap:1.1"), "root element"),
         (VALID.replace("</alert>", ""), "not well-formed"),
+        # What the old hand checks missed: Private scope without <addresses>, <info> children out of order.
+        (re.sub(r"<addresses>.*</addresses>", "", VALID), "scope Private requires <addresses>"),
+        (
+            VALID.replace("<category>Safety</category>", "@@")
+            .replace(EVENT, "<category>Safety</category>")
+            .replace("@@", EVENT),
+            "'cap:category' expected",
+        ),
     ],
 )
-def test_check_cap_reports_each_structural_problem(broken: str, problem: str) -> None:
+def test_check_cap_reports_each_problem(broken: str, problem: str) -> None:
     problems = check_cap(broken)
     assert any(problem in p for p in problems), problems
 
 
-def test_out_of_order_elements_are_reported() -> None:
-    swapped = VALID.replace("<scope>Public</scope>", "").replace(
-        "<identifier>", "<scope>Public</scope><identifier>"
+def test_the_schema_itself_decides_order_not_a_hand_list() -> None:
+    swapped = VALID.replace("<scope>Private</scope>", "").replace(
+        "<identifier>", "<scope>Private</scope><identifier>"
     )
-    assert any("out of the CAP 1.2 order" in p for p in check_cap(swapped))
+    assert any("Unexpected child" in p for p in check_cap(swapped))
 
 
 def test_only_escalations_to_county_or_city_count() -> None:
