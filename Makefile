@@ -19,7 +19,9 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # The test fixtures start (and stop) a broker and clickhouse-server of their own on free ports.
+# scripts/provision.sh installs the system packages the tiers need when missing (as root), else says which.
 test: $(STAMP)
+	bash scripts/provision.sh
 	$(BIN)/gridflow services fetch
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
