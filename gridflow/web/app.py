@@ -35,6 +35,7 @@ from starlette.staticfiles import StaticFiles
 
 from gridflow.mapdata import SOURCE, geojson
 from gridflow.web.actions import ACTIONS, ActionError, disposition_for
+from gridflow.web.atom import atom_feed
 from gridflow.web.board import Board, Change
 from gridflow.web.feed import Hub, Reader, sse
 from schemas.enums import Level, TransitionReason
@@ -240,6 +241,30 @@ def create_app(config: WebConfig, send: Send | None = None, read: bool = True) -
             status_code=202,
         )
 
+    async def cap_feed(request: Request) -> Response:
+        try:
+            county = _county(request)
+        except ActionError as exc:
+            return _error(400, str(exc), "county")
+        with lock:
+            mine = [alert for code, alert in board.alerts if county in (None, code)]
+            clock = board.clock
+        base = str(request.base_url).rstrip("/")
+        place = geography().unit(county or CITY_CODE).name
+        updated = max((a.sent for a in mine), default=clock.isoformat(timespec="seconds") if clock else "")
+        body = atom_feed(
+            mine, base, f"{place} CAP 1.2 command alerts (gridflow)", updated or "2000-01-01T00:00:00Z"
+        )
+        return Response(body, media_type="application/atom+xml")
+
+    async def cap_alert(request: Request) -> Response:
+        name = request.path_params["identifier"]
+        with lock:
+            found = next((a for _, a in board.alerts if a.filename == name), None)
+        if found is None:
+            return _error(404, f"no alert {name!r}")
+        return Response(found.xml, media_type="application/cap+xml")
+
     routes = [
         Route("/", index),
         Route("/county/{code}", county_page),
@@ -249,6 +274,8 @@ def create_app(config: WebConfig, send: Send | None = None, read: bool = True) -
         Route("/api/events", events),
         Route("/api/incidents/{incident_id}", incident),
         Route("/api/incidents/{incident_id}/actions", act, methods=["POST"]),
+        Route("/cap/alerts.atom", cap_feed),
+        Route("/cap/{identifier}", cap_alert),
         Mount("/static", app=StaticFiles(directory=str(static)), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from gridflow.demo.cap import Alert, alert_for, cap_time
 from schemas.enums import IncidentStatus, Level
 from schemas.geography import CITY_CODE, geography
 from schemas.messages import Incident, Transition
@@ -110,6 +111,8 @@ class Board:
     feed: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=FEED_SIZE))
     seen: set[UUID] = field(default_factory=set)
     clock: datetime | None = None  # the newest event time seen: the streams' progress
+    alerts: deque[tuple[str, Alert]] = field(default_factory=lambda: deque(maxlen=FEED_SIZE))  # (county, CAP)
+    last_alert: dict[UUID, tuple[str, str]] = field(default_factory=dict)
 
     def _tick(self, at: datetime) -> None:
         if self.clock is None or at > self.clock:
@@ -167,6 +170,10 @@ class Board:
             "new": self.live,
         }
         self.feed.append(item)
+        alert = alert_for(incident, transition, self.last_alert.get(incident.incident_id))
+        self.last_alert[incident.incident_id] = (alert.identifier, cap_time(transition.at))
+        self.alerts.append((incident.county_code, alert))
+        item["cap"] = alert.identifier
         return [Change("escalation", incident.county_code, item)]
 
     def _forget(self) -> None:

@@ -80,7 +80,7 @@ function render() {
     <td>${esc(r.category_name)}</td><td>${esc(r.county_name)} · ${esc(r.township_name)}</td><td>${esc(r.unit_name)}</td><td>${short(r.due_at)}</td></tr>`).join("");
   const items = feed.filter((e) => shown({ ...e, id: e.incident, level: e.to_level, category: (incidents.get(e.incident) || {}).category || e.category }, f) && (!f.reason || e.reason === f.reason));
   $("#feed").innerHTML = items.slice(0, 150).map((e) => `<li data-id="${e.incident}" data-transition="${e.id}" class="l${e.to_level}${e.fresh ? " fresh" : ""}">
-    <b>${short(e.at)}</b> L${e.from_level ?? "–"}→L${e.to_level} <span class="sev s${e.severity}">${e.severity}</span> ${esc(e.category_name)} · ${esc(e.where)} · ${esc(e.township_name)} · <i>${esc(e.reason)}</i></li>`).join("");
+    <b>${short(e.at)}</b> L${e.from_level ?? "–"}→L${e.to_level} <span class="sev s${e.severity}">${e.severity}</span> ${esc(e.category_name)} · ${esc(e.where)} · ${esc(e.township_name)} · <i>${esc(e.reason)}</i>${e.cap ? ` <a href="/cap/${e.cap}.xml" title="CAP 1.2 alert">CAP</a>` : ""}</li>`).join("");
   const open = [...incidents.values()].filter((r) => r.open);
   $("#counts").textContent = `${open.length} open · ${open.filter((r) => r.status === "in_progress").length} acknowledged · ${rows.length} shown`;
   if (selected) showStatus();
@@ -199,6 +199,7 @@ function fillFilters() {
   opts('select[name="level"]', meta.levels.map((l) => [l.level, `L${l.level} ${l.name}`]));
   opts('select[name="category"]', meta.categories.map((c) => [c.code, c.name]));
   opts('select[name="reason"]', meta.reasons.map((r) => [r, r]));
+  $("#atom").href = `/cap/alerts.atom${scope}`;
   if (county) {
     const c = meta.counties.find((c) => c.code === county);
     $("#title").textContent = `${c ? c.name : county} 综治中心`;
