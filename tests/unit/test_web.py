@@ -48,7 +48,7 @@ def test_acknowledged_incidents_are_rebuilt_from_the_topics() -> None:
     incident, transition = escalation()
     after, ack = acknowledged(incident, T0 + timedelta(minutes=5))
     for message in (incident, transition, after, ack):
-        board.on_incident(message) if message.kind == "incident" else board.on_transition(message)  # type: ignore[arg-type]
+        board.on_incident(message) if message.kind == "incident" else board.on_transition(message)
     [row] = board.snapshot()["incidents"]
     assert row["status"] == "in_progress"
     detail = board.detail(incident.incident_id)
