@@ -31,7 +31,8 @@ def web(
     kafka = load(KafkaSettings)
     app = create_app(WebConfig(kafka.servers, kafka.topic_prefix, kafka.client_options()))
     typer.echo(f"gridflow web: http://{host}:{port}/ (city) · http://{host}:{port}/county/150802 (a county)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    # Open event streams never end by themselves: give them 2 s on shutdown, then close them.
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=2)
 
 
 def register(app: typer.Typer) -> None:
