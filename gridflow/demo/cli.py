@@ -38,6 +38,9 @@ def demo(
     out: Annotated[Path | None, typer.Option(help="Where to write the HTML report.")] = None,
     live: Annotated[bool, typer.Option("--live/--no-live", help="Live display (on a terminal).")] = True,
     policy_file: PolicyOption = None,
+    web_port: Annotated[
+        int, typer.Option("--web-port", help="Port of the command centre's web page (0: none).")
+    ] = 8600,
 ) -> None:
     """Run a simulated day end to end, watch it live, then print the KPIs and write the HTML report."""
     from gridflow.demo.runner import DemoConfig, run_demo
@@ -50,6 +53,8 @@ def demo(
         raise ConfigError(f"--speed {speed}: expected a number > 0 (simulated seconds per wall second)")
     if not scale > 0:
         raise ConfigError(f"--scale {scale}: expected a number > 0")
+    if not 0 <= web_port < 65536:
+        raise ConfigError(f"--web-port {web_port}: expected a port number 1-65535, or 0 for none")
     if workers < 1:
         raise ConfigError(f"--workers {workers}: expected a whole number >= 1")
     chosen = use_policy(policy_file)  # the simulator and the workers inherit it through GRIDFLOW_POLICY
@@ -64,6 +69,7 @@ def demo(
         out=out,
         live=live,
         policy_version=chosen.version,
+        web_port=web_port,
     )
     status = run_demo(config, echo=typer.echo)
     if status:

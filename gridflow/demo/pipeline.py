@@ -83,6 +83,6 @@ class Pipeline:
     def stop_all(self) -> None:
         # Producer first, then the consumers, so nothing new arrives while they shut down.
         self.stop("simulate")
-        self.stop("command-center", "worker", "sink")
+        self.stop("command-center", "web", "worker", "sink")
         for log in self.logs.values():
             log.close()

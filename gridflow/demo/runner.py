@@ -48,6 +48,7 @@ class DemoConfig:
     out: Path | None = None
     live: bool = True
     policy_version: str = ""  # of the policy in GRIDFLOW_POLICY (or the bundled one): run metadata
+    web_port: int = 8600  # the command centre's web page during the run; 0: none
 
 
 def _stamp() -> str:
@@ -95,6 +96,12 @@ def run_demo(config: DemoConfig, echo: Any = print) -> int:
         pipeline.start("sink", "sink", "--batch-seconds", "0.5")
         pipeline.start("worker", "worker", "--workers", str(config.workers))
         pipeline.start("command-center", "command-center", "--alerts", str(alerts), "--no-view")
+        if config.web_port:
+            if _port_free(config.web_port):
+                pipeline.start("web", "web", "--port", str(config.web_port))
+                echo(f"command centre on the web: http://127.0.0.1:{config.web_port}/ (while the demo runs)")
+            else:
+                echo(f"demo: port {config.web_port} is in use; no web page (choose one with --web-port)")
         sim = ["simulate", "--scenario", config.scenario, "--seed", str(config.seed)]
         sim += ["--speed", str(config.speed), "--scale", str(config.scale)]
         if config.duration:
@@ -130,6 +137,18 @@ def run_demo(config: DemoConfig, echo: Any = print) -> int:
     echo(f"report: {path}")
     echo("Kafka and ClickHouse keep running for the next run; `gridflow services down` stops them.")
     return 0
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _watch(pipeline: Pipeline, probe: Probe, show: bool, echo: Any) -> None:
