@@ -40,8 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from web_factories import T0, escalation
 
-from gridflow.settings import KafkaSettings, load
-from gridflow.topics_admin import ensure_topics
+from infra.settings import KafkaSettings, load
+from infra.topics_admin import ensure_topics
 from schemas import encode
 from schemas.enums import Level
 from schemas.messages import Incident, Transition

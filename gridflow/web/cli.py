@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gridflow.errors import ConfigError
+from infra.errors import ConfigError
 
 
 def web(
@@ -17,8 +17,8 @@ def web(
     """Serve the live command-centre page (city and counties), the CAP feed and Open311 GeoReport v2."""
     import uvicorn
 
-    from gridflow.settings import KafkaSettings, load
     from gridflow.web.app import WebConfig, create_app
+    from infra.settings import KafkaSettings, load
 
     if not 0 < port < 65536:
         raise ConfigError(f"--port {port}: expected a port number 1-65535")

@@ -26,11 +26,12 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from web_factories import T0, acknowledged, escalation
 
-from gridflow.topics_admin import ensure_topics
+from infra.placement import key_partition
+from infra.topics_admin import ensure_topics
 from schemas import decode, encode
 from schemas.enums import DispositionAction, Level
 from schemas.messages import Disposition, Incident, Transition
-from schemas.topics import key_partition, topics
+from schemas.topics import topics
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
