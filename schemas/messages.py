@@ -262,6 +262,8 @@ class Incident(_Message):
     overdue: bool = False
     reopen_count: Annotated[int, Field(ge=0, le=1_000_000)] = 0
     merged_into: UUID | None = None
+    # Units told of the matter besides the handler (severity 5: handled by the city, county notified).
+    notified_units: Annotated[tuple[UnitCode, ...], Field(max_length=5)] = ()
 
     @property
     def is_exercise(self) -> bool:
@@ -324,6 +326,8 @@ class Transition(_Message):
     rule_ids: Annotated[tuple[RuleId, ...], Field(max_length=MAX_REASONS)]
     source_event_id: UUID | None = None
     handling_unit: UnitCode
+    # Units this change notifies besides the handler (the county of a severity-5 matter routed to the city).
+    notified_units: Annotated[tuple[UnitCode, ...], Field(max_length=5)] = ()
 
 
 class DeadLetter(_Message):

@@ -45,6 +45,8 @@ class Policy(BaseModel):
     severity5_ack: Duration
     unknown_incident_bound: Duration
     allowed_lateness: Duration
+    future_event_bound: Duration
+    verification_sla: Duration
     default_sla: LevelDurations
 
     @field_validator("default_sla")

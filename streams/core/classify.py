@@ -46,6 +46,7 @@ __all__ = [
     "VerifyRule",
     "classify",
     "evidence_of",
+    "notify_levels",
 ]
 
 MAX_SEVERITY: Final = 5
@@ -244,6 +245,11 @@ LEVEL_RULES: Final[tuple[LevelRule, ...]] = (
     LevelRule("C-LVL-005", "severity 5: city, county notified", 5, Level.CITY, notify=(Level.COUNTY,)),
 )
 _LEVEL_RULE_BY_SEVERITY: Final = {rule.severity: rule for rule in LEVEL_RULES}
+
+
+def notify_levels(severity: int) -> tuple[Level, ...]:
+    """Levels told of a matter of ``severity`` besides the one handling it."""
+    return _LEVEL_RULE_BY_SEVERITY[severity].notify
 
 
 def evidence_of(message: GridReport | CameraAlert, taxonomy: Taxonomy) -> Evidence:

@@ -189,11 +189,22 @@ class _Step(Working):
     # ---- driver ---------------------------------------------------------------------------------
 
     def run(self, event: IntakeUnion) -> tuple[PartitionState, tuple[Output, ...]]:
+        t = event_time(event)
+        latest = self.clock.max_event_time
+        if latest is not None and t - latest > self.policy.future_event_bound:
+            self.dead_letter(
+                ErrorClass.FUTURE_EVENT,
+                f"event time {t.isoformat()} is more than {self.policy.future_event_bound} ahead of the "
+                f"partition clock {latest.isoformat()}",
+                event,
+                t,
+                self.ref,
+            )
+            return self.finish()
         if isinstance(event, ClockTick):
-            self.advance(event.at)
+            self.advance(t)
             self.fire_due()
             return self.finish()
-        t = event_time(event)
         seen = self.seen.added(event.event_id, t)
         if seen is None:
             return self.state, ()  # redelivered: already applied
@@ -223,13 +234,15 @@ class _Step(Working):
     def catch_up(self, st: IncidentState, t: datetime) -> IncidentState:
         """Apply every deadline of this incident that passed before ``t`` (see the module docstring)."""
         while st.active and st.incident.due_at is not None and st.incident.due_at <= t:
-            if st.incident.level == Level.CITY and st.incident.overdue:
+            if st.incident.overdue:  # at city, or an unverified alarm at village: no clock left to run
                 break
             st = self.breach(st, st.incident.due_at)
         return st
 
     def breach(self, st: IncidentState, at: datetime) -> IncidentState:
         inc = st.incident
+        if inc.status is _S.PENDING_VERIFICATION:
+            return self.verification_breach(st, at)
         if inc.level < Level.CITY:
             level = Level(inc.level + 1)
             due = self.due(inc, level, at, inc.status)
@@ -244,6 +257,24 @@ class _Step(Working):
         if not inc.overdue:
             st = self.change(st, at, _R.OVERDUE, (rb.CITY_OVERDUE,), incident={"overdue": True})
             # No deadline is left to run: from here only an eviction timer keeps the state bounded.
+            self.schedule(Timer(self.expires_at(st), TimerKind.EVICT, inc.incident_id))
+        return st
+
+    def verification_breach(self, st: IncidentState, at: datetime) -> IncidentState:
+        """An unverified alarm's task ran out: once to the village, then overdue there (never higher)."""
+        inc = st.incident
+        if inc.level < Level.VILLAGE:
+            due = self.due(inc, Level.VILLAGE, at, inc.status)
+            return self.change(
+                st,
+                at,
+                _R.SLA_BREACH,
+                (rb.VERIFY_BREACH,),
+                incident={"level": Level.VILLAGE, "due_at": due},
+                clock_start=at,
+            )
+        if not inc.overdue:
+            st = self.change(st, at, _R.OVERDUE, (rb.VERIFY_OVERDUE,), incident={"overdue": True})
             self.schedule(Timer(self.expires_at(st), TimerKind.EVICT, inc.incident_id))
         return st
 
@@ -330,7 +361,7 @@ class _Step(Working):
             routing.reason,
             rule_ids + routing.rule_ids,
             source_event_id,
-            incident={"status": _S.OPEN},
+            incident={"status": _S.OPEN, "overdue": False},
         )
         if routing.cluster:
             st = self.cluster_escalation(st, at)
@@ -417,15 +448,18 @@ class _Step(Working):
                 routing.cluster,
             )
         rule_ids = cls.rule_ids + rule_ids
-        due = deadline(
-            self.tax,
-            self.policy,
-            category=cls.category,
-            severity=cls.severity,
-            level=level,
-            start=t,
-            acknowledged=pending,
-        )
+        if pending:
+            due = t + self.policy.verification_sla
+        else:
+            due = deadline(
+                self.tax,
+                self.policy,
+                category=cls.category,
+                severity=cls.severity,
+                level=level,
+                start=t,
+                acknowledged=False,
+            )
         self.schedule(Timer(due, TimerKind.SLA, iid))
         inc = build(
             Incident,
@@ -447,6 +481,7 @@ class _Step(Working):
                 "updated_at": t,
                 "version": 1,
                 "reasons": merge_reasons((), rule_ids),
+                "notified_units": self.notified(grid_code, cls.severity, status, ()),
             },
         )
         st = IncidentState(
@@ -508,11 +543,23 @@ class _Step(Working):
         has_report = has_report or evidence.source is Source.REPORT
 
         rule_ids = tuple(dict.fromkeys(rule for _, rule in caught)) + ((rb.MERGED_AWAY,) if others else ())
-        survivor = self.change(
+        # No de-escalation: the survivor takes the highest level any merged incident had reached, with a
+        # clock there. An unverified survivor joined by a confirmed matter is confirmed first (below), so
+        # it never stands above the village unverified.
+        reached = max(st.incident.level for st, _ in caught)
+        confirmed_by_merge = any(o.incident.status is not _S.PENDING_VERIFICATION for o in others)
+        pending = survivor.incident.status is _S.PENDING_VERIFICATION
+        lift = (
+            reached
+            if reached > survivor.incident.level and not (pending and reached > Level.VILLAGE)
+            else None
+        )
+        survivor = self.escalate_to(
             survivor,
+            lift or survivor.incident.level,
             t,
             _R.MERGE,
-            rule_ids,
+            rule_ids + ((rb.MERGE_LEVEL,) if lift else ()),
             eid,
             # Cap the list (schemas.MAX_SOURCE_EVENTS): a camera stuck alarming keeps merging, and the
             # transitions still record every merged event.
@@ -549,8 +596,12 @@ class _Step(Working):
             survivor = survivor._replace(corroborated=corroborated)
             self.touched[sid] = survivor
 
-        if survivor.incident.status is _S.PENDING_VERIFICATION and not cls.needs_verification:
+        if survivor.incident.status is _S.PENDING_VERIFICATION and (
+            not cls.needs_verification or confirmed_by_merge
+        ):
             survivor = self.confirm(survivor, t, (rb.CORROBORATED,), eid)
+        if survivor.incident.level < reached:
+            survivor = self.escalate_to(survivor, reached, t, _R.MERGE, (rb.MERGE_LEVEL,), eid)
         self.add_alias(own_id, sid, t)  # the id this event would have opened leads to the survivor
         return sid
 
@@ -619,6 +670,12 @@ class _Step(Working):
             problem = "a grid report is part of this incident: it cannot be rejected as a false alarm"
         elif rule.effect is rb.Effect.ESCALATE and inc.level == Level.CITY:
             problem = "the incident is already at city level"
+        elif (
+            rule.effect is rb.Effect.ESCALATE
+            and inc.status is _S.PENDING_VERIFICATION
+            and inc.level >= Level.VILLAGE
+        ):
+            problem = "an unverified alarm goes no higher than the village: verify or reject it first"
         if rule is None or problem is not None:
             self.dead_letter(
                 ErrorClass.INVALID_DISPOSITION, f"incident {inc.incident_id}: {problem}", d, d.at, ref

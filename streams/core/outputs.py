@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from schemas.messages import CameraAlert, Disposition, GridReport, Incident, Transition
+from schemas.messages import CameraAlert, ClockTick, Disposition, GridReport, Incident, Transition
 
 __all__ = [
     "CLUSTER_NAMESPACE",
@@ -45,6 +45,7 @@ class ErrorClass(StrEnum):
     INVALID_DISPOSITION = "invalid_disposition"  # action not allowed in the incident's status
     UNCLASSIFIABLE = "unclassifiable"  # category or alarm type missing from the taxonomy
     LATE_EVENT = "late_event"  # older than the dedup horizon: cannot tell a duplicate from a new event
+    FUTURE_EVENT = "future_event"  # further ahead of the partition's clock than policy.future_event_bound
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +63,7 @@ class DeadLetterRequest:
 
     error_class: ErrorClass
     error_message: str
-    message: GridReport | CameraAlert | Disposition
+    message: GridReport | CameraAlert | Disposition | ClockTick
     at: datetime  # event time at which the decision was taken
     ref: SourceRef | None = None
 

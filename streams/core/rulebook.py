@@ -31,6 +31,8 @@ ROUTE_CITY: Final = "E-ROUTE-005"
 VERIFY_FIRST: Final = "E-VER-001"
 VERIFIED: Final = "E-VER-002"
 CORROBORATED: Final = "E-VER-003"
+VERIFY_BREACH: Final = "E-VER-004"
+VERIFY_OVERDUE: Final = "E-VER-005"
 SLA_BREACH: Final = "E-SLA-001"
 CITY_OVERDUE: Final = "E-SLA-002"
 UPGRADE_CORRELATION: Final = "E-UPG-001"
@@ -38,6 +40,7 @@ UPGRADE_EVIDENCE: Final = "E-UPG-002"
 MERGE_ALARMS: Final = "E-MRG-001"
 MERGE_REPORT_ALARM: Final = "E-MRG-002"
 MERGED_AWAY: Final = "E-MRG-003"
+MERGE_LEVEL: Final = "E-MRG-004"
 REPEAT: Final = "E-RPT-001"
 CLUSTER: Final = "E-CLU-001"
 HANDLER: Final = "E-HND-001"
@@ -48,6 +51,8 @@ ESCALATION_RULES: Final[dict[str, str]] = {
     VERIFY_FIRST: "camera alarm below policy.camera_verify_below waits at grid level for verification",
     VERIFIED: "grid member verified the alarm: routed by severity",
     CORROBORATED: "a grid report or confident alarm corroborated an unverified alarm: routed by severity",
+    VERIFY_BREACH: "verification task not done within policy.verification_sla: handed once to the village",
+    VERIFY_OVERDUE: "verification task overdue at the village: marked overdue, never escalated further",
     SLA_BREACH: "unresolved past the SLA deadline of its level: one level up, new deadline there",
     CITY_OVERDUE: "unresolved past the deadline at city level: marked overdue",
     UPGRADE_CORRELATION: "camera alarm and grid report of compatible categories within "
@@ -57,6 +62,7 @@ ESCALATION_RULES: Final[dict[str, str]] = {
     MERGE_REPORT_ALARM: "grid report and camera alarm of compatible categories in the same grid within "
     "policy.report_alarm_window: merged",
     MERGED_AWAY: "incident merged into an earlier incident of the same situation",
+    MERGE_LEVEL: "a merge keeps the highest level any merged incident had reached (no de-escalation)",
     REPEAT: "policy.repeat_threshold incidents of one category in one grid within policy.repeat_window: "
     "opens one level up (矛盾反复)",
     CLUSTER: "policy.cluster_threshold incidents of one category in one township within "

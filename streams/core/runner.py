@@ -71,7 +71,9 @@ class PartitionRunner:
 
     def __post_init__(self) -> None:
         self.state = self.engine.initial_state()
-        self.sequencer = Sequencer(self.sources, self.engine.policy.allowed_lateness)
+        self.sequencer = Sequencer(
+            self.sources, self.engine.policy.allowed_lateness, self.engine.policy.future_event_bound
+        )
         self.chain = ChainWriter(self.partition, self.writer)
 
     def expected(self, topic: str) -> int | None:
@@ -106,7 +108,19 @@ class PartitionRunner:
                 )
             ]
         release = self.sequencer.offer(topic, offset, message)
+        if release.future_tick:
+            bound = self.engine.policy.future_event_bound
+            return [
+                self._dead_letter(
+                    topic,
+                    offset,
+                    raw,
+                    ErrorClass.FUTURE_EVENT.value,
+                    f"tick more than {bound} ahead of its source's clock",
+                )
+            ]
         emits = [self._late(held) for held in release.late]
+        emits += [self._future(held) for held in release.future]
         for held in release.ready:
             emits += self._step(held.message, SourceRef(held.topic, self.partition, held.offset))
         if release.ready or isinstance(message, ClockTick):
@@ -152,6 +166,17 @@ class PartitionRunner:
             raw,
             ErrorClass.LATE_EVENT.value,
             f"older than its source's tick by > {lateness}",
+        )
+
+    def _future(self, held: Held) -> Emit:
+        raw = held.message.model_dump_json().encode()
+        bound = self.engine.policy.future_event_bound
+        return self._dead_letter(
+            held.topic,
+            held.offset,
+            raw,
+            ErrorClass.FUTURE_EVENT.value,
+            f"more than {bound} ahead of its source's tick",
         )
 
     def _dead_letter(self, topic: str, offset: int, raw: bytes | None, error: str, text: str) -> Emit:
@@ -205,7 +230,9 @@ class PartitionRunner:
         self.next_offsets = {str(k): int(v) for k, v in last["next"].items()}
         self.state = PartitionState.from_json_obj(state)
         self.chain.resume(records, last)
-        self.sequencer = Sequencer(self.sources, self.engine.policy.allowed_lateness)
+        self.sequencer = Sequencer(
+            self.sources, self.engine.policy.allowed_lateness, self.engine.policy.future_event_bound
+        )
         self.sequencer.ticks = {k: datetime.fromisoformat(v) for k, v in last["ticks"].items()}
         released = last["released_to"]
         self.sequencer.released_to = datetime.fromisoformat(released) if released else None

@@ -12,13 +12,19 @@ can still come: a tick at time *t* on a source means no later message on it is o
 already older than its own source's tick bound broke that promise: it is released as *late* for dead letters —
 a decision that depends only on its own source's order, so it too is deterministic.
 
+Implausible time (DESIGN.md §4): a message further ahead of its own source's latest tick than
+``future_bound`` is released as *future* for dead letters, and a tick that far ahead of its source's previous
+tick is refused (it would hold the frontier, or declare every later message late). A message that came before
+its source's first tick is checked when that tick arrives. Both decisions, again, depend only on the
+source's own order.
+
 Pure: no Kafka or faust. The faust shell persists ``Sequencer`` pieces alongside the escalation state.
 """
 
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -50,6 +56,8 @@ class Release:
     ready: tuple[Held, ...] = ()
     late: tuple[Held, ...] = ()
     frontier: datetime | None = None
+    future: tuple[Held, ...] = ()  # too far ahead of their source's clock: for dead letters
+    future_tick: bool = False  # the offered tick was too far ahead of its source's clock and was refused
 
 
 # A heap entry: the release key, then the message. The heap compares plain tuples in C; a generated
@@ -66,6 +74,7 @@ class Sequencer:
 
     sources: tuple[str, ...]
     allowed_lateness: timedelta
+    future_bound: timedelta
     ticks: dict[str, datetime] = field(default_factory=dict)
     heap: list[_Entry] = field(default_factory=list)
     released_to: datetime | None = None
@@ -84,13 +93,24 @@ class Sequencer:
         """Take one message read at (topic, offset); return what can now be released."""
         if isinstance(message, ClockTick):
             previous = self.ticks.get(topic)
+            # A source's first tick is held against the others' (after a restart its own is restored).
+            reference = previous if previous is not None else max(self.ticks.values(), default=None)
+            if reference is not None and message.at - reference > self.future_bound:
+                return Release(frontier=self.released_to, future_tick=True)
+            late: tuple[Held, ...] = ()
+            future: tuple[Held, ...] = ()
+            if previous is None:
+                late, future = self._turn_away(topic, message.at)
             if previous is None or message.at > previous:
                 self.ticks[topic] = message.at
-            return self._drain()
+            release = self._drain()
+            return release if not (late or future) else replace(release, late=late, future=future)
         held = _held(topic, offset, message)
         own_tick = self.ticks.get(topic)
         if own_tick is not None and held.at < own_tick - self.allowed_lateness:
             return Release(late=(held,), frontier=self.released_to)
+        if own_tick is not None and held.at - own_tick > self.future_bound:
+            return Release(future=(held,), frontier=self.released_to)
         # Not late means held.at >= own tick - lateness >= frontier: the frontier has never passed it.
         self._push(held)
         return Release(frontier=self.released_to)
@@ -98,6 +118,19 @@ class Sequencer:
     def hold(self, topic: str, offset: int, message: Intake) -> None:
         """Put back a message held in a checkpoint (no lateness check: it passed one when first offered)."""
         self._push(_held(topic, offset, message))
+
+    def _turn_away(self, topic: str, first_tick: datetime) -> tuple[tuple[Held, ...], tuple[Held, ...]]:
+        """At a source's first tick, take back what it sent before that lies further from the tick than the
+        future bound, either way: (late, future). Otherwise a message dated years back could be the first
+        the core sees and set its clock there."""
+        low, high = first_tick - self.future_bound, first_tick + self.future_bound
+        if not any(e[3].topic == topic and not low <= e[0] <= high for e in self.heap):
+            return (), ()
+        late = sorted(e[3] for e in self.heap if e[3].topic == topic and e[0] < low)
+        future = sorted(e[3] for e in self.heap if e[3].topic == topic and e[0] > high)
+        self.heap = [e for e in self.heap if not (e[3].topic == topic and not low <= e[0] <= high)]
+        heapq.heapify(self.heap)
+        return tuple(late), tuple(future)
 
     def _push(self, held: Held) -> None:
         heapq.heappush(self.heap, (held.at, held.rank, held.event_id, held))

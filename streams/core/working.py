@@ -20,9 +20,18 @@ from uuid import UUID
 from schemas.enums import IncidentStatus, Level, TransitionReason
 from schemas.geography import Geography
 from schemas.ids import transition_id_for
-from schemas.messages import MAX_REASONS, CameraAlert, Disposition, GridReport, Incident, Transition
+from schemas.messages import (
+    MAX_REASONS,
+    CameraAlert,
+    ClockTick,
+    Disposition,
+    GridReport,
+    Incident,
+    Transition,
+)
 from schemas.policy import Policy
 from schemas.taxonomy import Taxonomy
+from streams.core.classify import notify_levels
 from streams.core.correlate import (
     Horizons,
     drop_incident,
@@ -136,6 +145,9 @@ class Working:
         self.township_work: dict[str, TownshipIndex] = {}
         self.new_timers: list[Timer] = []
         self.emit: dict[UUID, None] = {}  # ordered set: incidents whose new version is emitted
+        # The last state of incidents evicted in this step, so a change and an eviction in one step still
+        # emit the changed version (whatever the spacing of clock ticks).
+        self.evicted: dict[UUID, IncidentState] = {}
         self.outputs: list[Output] = []
 
     # ---- hooks (the rules) ----------------------------------------------------------------------
@@ -173,7 +185,7 @@ class Working:
             for code in [k for k, v in self.township_work.items() if v.empty]:
                 townships = townships.remove(code)
         for iid in self.emit:
-            current = self.touched.get(iid)
+            current = self.touched.get(iid) or self.evicted.get(iid)
             if current is not None:
                 self.outputs.append(current.incident)
         new_state = PartitionState(
@@ -238,6 +250,7 @@ class Working:
             if st is not None:
                 expiry = self.expires_at(st)
                 if expiry <= wm:
+                    self.evicted[key] = st
                     self.touched[key] = None
                 else:
                     self.schedule(Timer(expiry, TimerKind.EVICT, key))
@@ -344,16 +357,22 @@ class Working:
         status: IncidentStatus,
         severity: int | None = None,
     ) -> datetime:
-        """Start an SLA clock for ``inc`` at ``level``: compute the deadline and schedule its timer."""
-        at = deadline(
-            self.tax,
-            self.policy,
-            category=inc.category,
-            severity=inc.severity if severity is None else severity,
-            level=level,
-            start=start,
-            acknowledged=status is not _S.OPEN,
-        )
+        """Start an SLA clock for ``inc`` at ``level``: compute the deadline and schedule its timer.
+
+        An unverified alarm runs the verification task's own SLA, whatever the level.
+        """
+        if status is _S.PENDING_VERIFICATION:
+            at = start + self.policy.verification_sla
+        else:
+            at = deadline(
+                self.tax,
+                self.policy,
+                category=inc.category,
+                severity=inc.severity if severity is None else severity,
+                level=level,
+                start=start,
+                acknowledged=status is not _S.OPEN,
+            )
         self.schedule(Timer(at, TimerKind.SLA, inc.incident_id))
         return at
 
@@ -384,6 +403,11 @@ class Working:
                     "rule_ids": rule_ids,
                     "source_event_id": source_event_id,
                     "handling_unit": inc.handling_unit,
+                    "notified_units": (
+                        inc.notified_units
+                        if before is None or before.notified_units == inc.notified_units
+                        else tuple(u for u in inc.notified_units if u not in before.notified_units)
+                    ),
                 },
             )
         )
@@ -408,11 +432,29 @@ class Working:
         updates["version"] = before.version + 1
         updates["updated_at"] = max(before.updated_at, at)
         updates["reasons"] = merge_reasons(before.reasons, rule_ids)
+        notified = self.notified(
+            before.grid_code,
+            updates.get("severity", before.severity),
+            updates.get("status", before.status),
+            before.notified_units,
+        )
+        if notified != before.notified_units:
+            updates["notified_units"] = notified
         after = evolve(before, updates)
         new = st._replace(incident=after, **state_fields)
         self.touched[after.incident_id] = new
         self.transition(after, before, reason, at, rule_ids, source_event_id)
         return new
+
+    def notified(
+        self, grid_code: str, severity: int, status: IncidentStatus, already: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        """The units told of a confirmed matter of ``severity`` besides its handler (``already`` kept)."""
+        levels = notify_levels(severity)
+        if not levels or status is _S.PENDING_VERIFICATION:
+            return already
+        units = [self.geo.ancestor(grid_code, level) for level in levels]
+        return (*already, *(u for u in units if u not in already))
 
     # ---- dead letters ---------------------------------------------------------------------------
 
@@ -420,7 +462,7 @@ class Working:
         self,
         error_class: ErrorClass,
         message: str,
-        msg: GridReport | CameraAlert | Disposition,
+        msg: GridReport | CameraAlert | Disposition | ClockTick,
         at: datetime,
         ref: SourceRef | None,
     ) -> None:

@@ -2,7 +2,7 @@
 
 1. a merge keeps the highest level any merged incident had reached;
 2. an incident changed and evicted in one step still emits its last version;
-3. an event or tick too far ahead of the partition's clock is dead-lettered (``future_event``), moves no clock;
+3. an event or tick too far ahead of the partition's clock is dead-lettered (future_event), moves no clock;
 4. an unverified alarm climbs once, to village, and is then overdue — never county or city;
 5. a severity-5 matter notifies its county, on the transition and the incident.
 """
@@ -18,9 +18,9 @@ from schemas.geography import geography
 from schemas.messages import ClockTick, GridReport, Incident, IntakeUnion, Transition
 from schemas.policy import policy
 from schemas.taxonomy import taxonomy
-from streams.escalation import Engine
-from streams.outputs import DeadLetterRequest, ErrorClass, Output
-from streams.sequencer import Sequencer
+from streams.core.escalation import Engine
+from streams.core.outputs import DeadLetterRequest, ErrorClass, Output
+from streams.core.sequencer import Sequencer
 
 A = DispositionAction
 S = IncidentStatus
@@ -148,6 +148,15 @@ def test_sequencer_turns_away_a_far_future_message_held_before_its_source_ticked
     assert [h.offset for h in seq.held] == [1]
 
 
+def test_sequencer_turns_away_a_far_past_message_held_before_its_source_ticked() -> None:
+    seq = _sequencer()
+    seq.offer("a", 0, report("past", at(days=-365 * 5)))
+    seq.offer("a", 1, report("recent", at(-30)))
+    release = seq.offer("a", 2, tick(at()))
+    assert [h.offset for h in release.late] == [0]
+    assert [h.offset for h in seq.held] == [1]  # before the tick, within the bound: kept
+
+
 def test_sequencer_rejects_a_far_future_tick_and_keeps_its_clock() -> None:
     seq = _sequencer()
     seq.offer("a", 0, tick(at()))
@@ -172,7 +181,7 @@ def test_unverified_alarm_climbs_once_to_village_then_is_overdue() -> None:
         (R.SLA_BREACH, Level.VILLAGE),
         (R.OVERDUE, Level.VILLAGE),
     ]
-    breach = [t for t in out if isinstance(t, Transition) and t.reason is R.SLA_BREACH][0]
+    breach = next(t for t in out if isinstance(t, Transition) and t.reason is R.SLA_BREACH)
     assert breach.at == at() + policy().verification_sla
     final = last_incident(out, iid("unsure"))
     assert (final.status, final.level, final.overdue) == (S.PENDING_VERIFICATION, Level.VILLAGE, True)
@@ -217,4 +226,3 @@ def test_lower_severities_notify_nobody() -> None:
     out = run_all([report("r", at(), "fire")])
     (first,) = [o for o in out if isinstance(o, Transition)]
     assert first.notified_units == ()
-

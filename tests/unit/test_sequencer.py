@@ -40,7 +40,7 @@ def tick(minute: int, seq: int) -> ClockTick:
 
 
 def _run(streams: dict[str, list[tuple[int, object]]], order: list[str]) -> tuple[list[str], list[str]]:
-    seq = Sequencer(sources=("a", "b"), allowed_lateness=timedelta(minutes=5))
+    seq = Sequencer(sources=("a", "b"), allowed_lateness=timedelta(minutes=5), future_bound=timedelta(days=7))
     positions = dict.fromkeys(streams, 0)
     released: list[str] = []
     late: list[str] = []
@@ -93,7 +93,7 @@ def test_every_interleaving_releases_the_same_order() -> None:
 
 
 def test_nothing_is_released_until_every_source_has_ticked() -> None:
-    seq = Sequencer(sources=("a", "b"), allowed_lateness=timedelta(minutes=5))
+    seq = Sequencer(sources=("a", "b"), allowed_lateness=timedelta(minutes=5), future_bound=timedelta(days=7))
     seq.offer("a", 0, disposition(1, 1))
     out = seq.offer("a", 1, tick(30, 0))
 
@@ -102,7 +102,7 @@ def test_nothing_is_released_until_every_source_has_ticked() -> None:
 
 
 def test_a_message_older_than_its_own_sources_promise_is_late() -> None:
-    seq = Sequencer(sources=("a",), allowed_lateness=timedelta(minutes=5))
+    seq = Sequencer(sources=("a",), allowed_lateness=timedelta(minutes=5), future_bound=timedelta(days=7))
     seq.offer("a", 0, tick(30, 0))
 
     out = seq.offer("a", 1, disposition(20, 1))
