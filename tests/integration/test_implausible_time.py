@@ -28,12 +28,17 @@ from schemas.topics import key_partition, topics
 ARGS = ["--scenario", "normal_day", "--seed", "5", "--start", "2026-03-02T10:00:00+08:00", "--scale", "60"]
 FUTURE = datetime.fromisoformat("2099-12-31T09:00:00+08:00")
 PAST = datetime.fromisoformat("2020-01-01T09:00:00+08:00")
+INTAKE = ("intake.grid_reports", "intake.camera_alerts", "intake.dispositions")
 
 
 @pytest.fixture(scope="module")
 def recordings(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(the clean recording, the same with the injected records)."""
-    folder = tmp_path_factory.mktemp("rec")
+    return build_recordings(tmp_path_factory.mktemp("rec"))
+
+
+def build_recordings(folder: Path) -> tuple[Path, Path]:
+    """Write the clean recording and the one with injected records into ``folder``."""
     clean = folder / "clean.jsonl"
     command = [*GRIDFLOW, "simulate", *ARGS, "--duration", "90s", "--dry-run", "--out", str(clean)]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -41,8 +46,20 @@ def recordings(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     reader = RecordingReader(clean)
     records = list(reader)
     assert reader.header is not None
-    # A grid report a third of the way in: its partition has been ticking for a while.
-    at = next(n for n, r in enumerate(records) if n > len(records) // 3 and r.kind == "grid_report" and r.key)
+    # A grid report a third of the way in, on a partition all three intake topics have ticked on: its
+    # clock runs (before a partition's first tick there is no clock to be far ahead of).
+    partitions = topics("").grid_reports.partitions
+    ticked: set[tuple[str, int | None]] = set()
+    at = -1
+    for n, r in enumerate(records):
+        if r.is_tick:
+            ticked.add((r.topic, r.partition))
+        elif n > len(records) // 3 and r.kind == "grid_report" and r.key:
+            p = key_partition(r.key.encode(), partitions)
+            if all((t, p) in ticked for t in INTAKE):
+                at = n
+                break
+    assert at > 0, "no grid report on a ticking partition"
     anchor = records[at]
     injected = [
         _report_at(anchor, FUTURE, "future"),
