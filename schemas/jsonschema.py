@@ -24,6 +24,7 @@ from schemas.messages import (
     IntakeMessage,
     Transition,
 )
+from schemas.stages import CheckpointRecord, ClusterSignal, CountyAlert, Watermark
 
 JSON_DIR = Path(__file__).resolve().parent / "json"
 _ID_BASE = "urn:gridflow:schemas:"
@@ -36,6 +37,10 @@ MODELS: tuple[type[BaseModel], ...] = (
     Incident,
     Transition,
     DeadLetter,
+    ClusterSignal,
+    Watermark,
+    CountyAlert,
+    CheckpointRecord,
 )
 
 

@@ -231,6 +231,10 @@ class ClockTick(_Message):
 # ---- derived ---------------------------------------------------------------------------------------------
 
 
+PolicyVersion = Annotated[str, Field(max_length=65, pattern=r"^([a-z0-9_-]+/[^/\s]+)?$")]
+"""``name/version`` of the policy a decision was taken under (``schemas.policy.Policy.label``)."""
+
+
 class Incident(_Message):
     """The latest state of an incident (compacted topic, keyed by incident_id).
 
@@ -264,6 +268,9 @@ class Incident(_Message):
     merged_into: UUID | None = None
     # Units told of the matter besides the handler (severity 5: handled by the city, county notified).
     notified_units: Annotated[tuple[UnitCode, ...], Field(max_length=5)] = ()
+    # The policy (``name/version`` of policy.toml) its latest version was decided under; empty only on
+    # messages written before policies were recorded.
+    policy_version: PolicyVersion = ""
 
     @property
     def is_exercise(self) -> bool:
@@ -328,6 +335,7 @@ class Transition(_Message):
     handling_unit: UnitCode
     # Units this change notifies besides the handler (the county of a severity-5 matter routed to the city).
     notified_units: Annotated[tuple[UnitCode, ...], Field(max_length=5)] = ()
+    policy_version: PolicyVersion = ""  # the policy (name/version) this change was decided under
 
 
 class DeadLetter(_Message):

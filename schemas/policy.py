@@ -25,6 +25,57 @@ from schemas.enums import Level
 POLICY_FILE = DATA_DIR / "policy.toml"
 
 Ratio = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=1)]
+_STRICT = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class SeverityLevel(BaseModel):
+    """One row of the severity → level table: where a matter of ``severity`` is first handled."""
+
+    model_config = _STRICT
+
+    severity: Annotated[int, Field(ge=1, le=5)]
+    level: Level
+    rule_id: Annotated[str, Field(pattern=r"^[A-Z]+(-[A-Z0-9]+)+$", max_length=32)]
+    notify: tuple[Level, ...] = ()
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _level_name(cls, value: object) -> object:
+        return _level(value)
+
+    @field_validator("notify", mode="before")
+    @classmethod
+    def _notify_names(cls, value: object) -> object:
+        return tuple(_level(v) for v in value) if isinstance(value, list | tuple) else value
+
+
+class ReportThresholds(BaseModel):
+    """What one report's facts say about its severity (``streams.classify``)."""
+
+    model_config = _STRICT
+
+    mass_casualty_injured: Count
+    serious_injured: Count
+    mass_incident_parties: Count
+    many_parties: Count
+    mass_gathering_factor: Count
+    danger_keywords: tuple[Annotated[str, Field(min_length=1, max_length=16)], ...]
+
+    @field_validator("danger_keywords", mode="before")
+    @classmethod
+    def _keywords(cls, value: object) -> object:
+        return tuple(value) if isinstance(value, list) else value
+
+
+def _level(value: object) -> object:
+    """A level written by name in the file (``"county"``) as a `Level`."""
+    if isinstance(value, str):
+        try:
+            return Level[value.upper()]
+        except KeyError:
+            raise ValueError(f"unknown level {value!r}; use {[lv.name.lower() for lv in Level]}") from None
+    return value
 
 
 class Policy(BaseModel):
@@ -32,6 +83,7 @@ class Policy(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
+    name: Annotated[str, Field(pattern=r"^[a-z0-9_-]+$", min_length=1, max_length=32)]
     version: Annotated[str, Field(min_length=1, max_length=32)]
     camera_verify_below: Ratio
     crowd_upgrade_count: Annotated[int, Field(ge=1)]
@@ -48,6 +100,38 @@ class Policy(BaseModel):
     future_event_bound: Duration
     verification_sla: Duration
     default_sla: LevelDurations
+    county_cluster_townships: Annotated[int, Field(ge=1)]
+    severity_levels: tuple[SeverityLevel, ...]
+    report_thresholds: ReportThresholds
+
+    @property
+    def label(self) -> str:
+        """``name/version``: what every Incident and Transition records as ``policy_version``."""
+        return f"{self.name}/{self.version}"
+
+    def routing(self, severity: int) -> SeverityLevel:
+        """The severity → level row for ``severity`` (1..5)."""
+        return self._by_severity[severity]
+
+    @functools.cached_property
+    def _by_severity(self) -> dict[int, SeverityLevel]:
+        return {row.severity: row for row in self.severity_levels}
+
+    @field_validator("severity_levels", mode="before")
+    @classmethod
+    def _rows(cls, value: object) -> object:
+        return tuple(value) if isinstance(value, list) else value
+
+    @field_validator("severity_levels")
+    @classmethod
+    def _every_severity_once(cls, value: tuple[SeverityLevel, ...]) -> tuple[SeverityLevel, ...]:
+        severities = sorted(row.severity for row in value)
+        if severities != [1, 2, 3, 4, 5]:
+            raise ValueError(f"need one row for each severity 1..5, got {severities}")
+        levels = [row.level for row in sorted(value, key=lambda r: r.severity)]
+        if levels != sorted(levels):
+            raise ValueError("a more severe matter may not start at a lower level")
+        return value
 
     @field_validator("default_sla")
     @classmethod

@@ -56,6 +56,8 @@ class Taxonomy(BaseModel):
     groups: dict[str, str]
     categories: dict[str, Category]
     alert_categories: dict[AlertType, str]
+    # Pairs of categories of different groups that may describe one situation (report + alarm).
+    correlated: frozenset[frozenset[str]] = frozenset()
 
     def category(self, code: str) -> Category:
         """The category with this code; raises KeyError if there is none."""
@@ -83,6 +85,9 @@ class _TaxonomyFile(BaseModel):
     categories: Annotated[list[_CategoryEntry], Field(min_length=1)]
     # Keys stay plain strings here so an unknown alarm type is reported by name, not as an enum error.
     alert_categories: dict[str, str]
+    correlated: list[Annotated[list[CategoryCode], Field(min_length=2, max_length=2)]] = Field(
+        default_factory=list
+    )
 
 
 def load_taxonomy(path: Path | None = None, policy_: Policy | None = None) -> Taxonomy:
@@ -136,8 +141,16 @@ def load_taxonomy(path: Path | None = None, policy_: Policy | None = None) -> Ta
     if missing:
         raise DataFileError(path, "alert_categories", missing[0], "every alert type needs a category")
 
+    for i, pair in enumerate(doc.correlated):
+        unknown = [code for code in pair if code not in categories]
+        if unknown:
+            raise DataFileError(path, f"correlated[{i}]", unknown[0], "unknown category")
     return Taxonomy(
-        version=doc.version, groups=dict(doc.groups), categories=categories, alert_categories=alert_categories
+        version=doc.version,
+        groups=dict(doc.groups),
+        categories=categories,
+        alert_categories=alert_categories,
+        correlated=frozenset(frozenset(pair) for pair in doc.correlated),
     )
 
 

@@ -15,6 +15,7 @@ dispositions                  raw 处置反馈 (by event_id)
 incidents                     each published version of an incident (ReplacingMergeTree(version))
 transitions                   incident transitions (by transition_id)
 dead_letters                  rejected input with its source coordinates (by dead_letter_id)
+county_alerts                 county stage alerts: several townships clustering on one category
 intake_hourly                 hourly distinct intake counts, fed by materialized views
 schema_version                applied migrations
 ``*_distinct``, ``*_latest``  views that collapse redelivered rows; what analysts query
@@ -48,6 +49,7 @@ TABLES: Final = (
     "incidents",
     "transitions",
     "dead_letters",
+    "county_alerts",
 )
 VIEWS: Final = (
     "grid_reports_distinct",
@@ -57,6 +59,7 @@ VIEWS: Final = (
     "incidents_latest",
     "transitions_distinct",
     "dead_letters_distinct",
+    "county_alerts_distinct",
 )
 
 _SCHEMA_VERSION_DDL = """

@@ -10,6 +10,7 @@ LowCardinality(String)         experimental: needs the setting below       plain
 column TTL                     absent                                      drop raw JSON after 90 days
 insert dedup, non-replicated   absent (only Replicated* tables)            ``non_replicated_dedup…``
 ``insert_deduplication_token``  absent                                      22.2 and later
+``ADD COLUMN IF NOT EXISTS``   absent: plain ``ADD COLUMN``                  re-run safe (used from 20.1)
 =============================  ==========================================  ===========================
 
 Pure: no I/O; the backends read the version from the engine and hand it here.
@@ -58,6 +59,11 @@ class Dialect:
         """The ``insert_deduplication_token`` setting (22.2 and later)."""
         return self.version >= (22, 2)
 
+    @property
+    def has_add_column_if_not_exists(self) -> bool:
+        """``ALTER TABLE … ADD COLUMN IF NOT EXISTS``: absent in 18.16, relied on from 20.1."""
+        return self.version >= (20, 1)
+
     def ddl_settings(self) -> dict[str, int]:
         """Settings every DDL statement is sent with."""
         if self.low_cardinality_experimental:
@@ -82,6 +88,7 @@ class Dialect:
             "lc_string": "LowCardinality(String)",
             "table_settings": table_settings,
             "raw_ttl": raw_ttl,
+            "add_column": "ADD COLUMN IF NOT EXISTS" if self.has_add_column_if_not_exists else "ADD COLUMN",
         }
 
 

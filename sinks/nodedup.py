@@ -22,6 +22,7 @@ _ID_COLUMN: Final = {
     "incidents": "incident_id",
     "transitions": "transition_id",
     "dead_letters": "dead_letter_id",
+    "county_alerts": "alert_id",
 }
 
 

@@ -40,6 +40,7 @@ from schemas.messages import (
     MessageUnion,
     Transition,
 )
+from schemas.stages import CountyAlert
 from schemas.taxonomy import taxonomy
 from sinks.codes import (
     ALERT_TYPE,
@@ -124,6 +125,8 @@ COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
         "overdue",
         "reopen_count",
         "merged_into",
+        "notified_units",
+        "policy_version",
         "ingested_at",
     ),
     "transitions": (
@@ -140,6 +143,21 @@ COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
         "rule_ids",
         "source_event_id",
         "handling_unit",
+        "notified_units",
+        "policy_version",
+        "ingested_at",
+    ),
+    "county_alerts": (
+        "alert_id",
+        "message_status",
+        "county_code",
+        "category",
+        "townships",
+        "signal_ids",
+        "window_start",
+        "at",
+        "rule_id",
+        "policy_version",
         "ingested_at",
     ),
     "dead_letters": (
@@ -308,6 +326,8 @@ def incident_row(msg: Incident, ingested_at: int) -> Row:
         int(msg.overdue),
         msg.reopen_count,
         msg.merged_into,
+        list(msg.notified_units),
+        msg.policy_version,
         ingested_at,
     )
 
@@ -328,6 +348,25 @@ def transition_row(msg: Transition, ingested_at: int) -> Row:
         list(msg.rule_ids),
         msg.source_event_id,
         msg.handling_unit,
+        list(msg.notified_units),
+        msg.policy_version,
+        ingested_at,
+    )
+
+
+def county_alert_row(msg: CountyAlert, ingested_at: int) -> Row:
+    """A ``county_alerts`` row."""
+    return (
+        msg.alert_id,
+        MESSAGE_STATUS[msg.status],
+        msg.county_code,
+        msg.category,
+        list(msg.townships),
+        list(msg.signal_ids),
+        epoch(msg.window_start),
+        epoch(msg.at),
+        msg.rule_id,
+        msg.policy_version,
         ingested_at,
     )
 
@@ -362,7 +401,10 @@ def intake_row(msg: IntakeUnion, source: Source, raw: bytes, ingested_at: int) -
 
 
 def message_row(
-    msg: MessageUnion, source: Source = NO_SOURCE, raw: bytes | None = None, ingested_at: int | None = None
+    msg: MessageUnion | CountyAlert,
+    source: Source = NO_SOURCE,
+    raw: bytes | None = None,
+    ingested_at: int | None = None,
 ) -> tuple[str, Row] | None:
     """The table and row for any message (``raw`` defaults to the message's JSON); ``None`` for ticks."""
     landed = now_epoch() if ingested_at is None else ingested_at
@@ -375,6 +417,8 @@ def message_row(
         return "incidents", incident_row(msg, landed)
     if isinstance(msg, DeadLetter):
         return "dead_letters", dead_letter_row(msg, landed)
+    if isinstance(msg, CountyAlert):
+        return "county_alerts", county_alert_row(msg, landed)
     return None  # a clock tick: not stored
 
 
@@ -429,7 +473,7 @@ class Batch:
 
     def add_message(
         self,
-        msg: MessageUnion,
+        msg: MessageUnion | CountyAlert,
         source: Source = NO_SOURCE,
         raw: bytes | None = None,
         ingested_at: int | None = None,
@@ -454,7 +498,9 @@ class Batch:
             block.clear()
 
 
-def blocks_of(messages: Iterable[MessageUnion], ingested_at: int | None = None) -> dict[str, Columns]:
+def blocks_of(
+    messages: Iterable[MessageUnion | CountyAlert], ingested_at: int | None = None
+) -> dict[str, Columns]:
     """Column-wise blocks by table for ``messages`` (tests, replays and the benchmark)."""
     batch = Batch()
     landed = now_epoch() if ingested_at is None else ingested_at

@@ -50,10 +50,11 @@ from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssi
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
-from schemas.decode import decode_message
+from schemas.decode import decode, decode_message
 from schemas.enums import MessageStatus
 from schemas.errors import DecodeError
 from schemas.messages import DeadLetter, Incident, MessageUnion
+from schemas.stages import CountyAlert
 from schemas.topics import TopicSpec, topics
 from sinks.backoff import Backoff, Stopped, retry_unavailable
 from sinks.connection import connect
@@ -103,9 +104,9 @@ class SinkConfig:
 
 
 def sink_topics(prefix: str) -> list[TopicSpec]:
-    """The topics the sink lands: the intake, incidents, transitions and dead letters."""
+    """The topics the sink lands: the intake, incidents, transitions, dead letters and county alerts."""
     names = topics(prefix)
-    return [*names.intake, names.incidents, names.incident_transitions, names.deadletter]
+    return [*names.intake, names.incidents, names.incident_transitions, names.deadletter, names.county_alerts]
 
 
 @dataclass(slots=True)
@@ -182,6 +183,7 @@ class Sink:
         self._committed: dict[TopicPartition, int] = {}
         self._table_map: dict[str, str] = {}
         self._revocations = _Revocations()
+        self._county_alerts = topics(config.prefix).county_alerts.name
 
     def request_stop(self) -> None:
         """Land and commit the current batch, then return from :meth:`run`; safe in a signal handler."""
@@ -291,7 +293,9 @@ class Sink:
             return  # a tombstone on the compacted incidents topic: nothing to land
         source = Source(record.topic, record.partition, record.offset)
         try:
-            msg = decode_message(raw)
+            msg: MessageUnion | CountyAlert = (
+                decode(raw, CountyAlert) if record.topic == self._county_alerts else decode_message(raw)
+            )
         except DecodeError as error:
             self.stats.undecodable += 1
             # Same id as the stream's dead letter for this record (schemas.ids), so the two collapse.

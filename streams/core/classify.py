@@ -6,11 +6,12 @@ Rules are data (STYLE.md §4). Each message is reduced to `Evidence`, then four 
    demand more, e.g. several injured);
 2. ``MODIFIER_RULES`` — every match applies, in table order — each adds severity (one step each);
 3. ``VERIFY_RULES`` — first match wins — decide whether a person must verify the alarm first;
-4. ``LEVEL_RULES`` map the final severity (capped at 5) to the initial level (1 grid … 5 city).
+4. the policy's severity → level table (``Policy.severity_levels``) maps the final severity (capped at 5)
+   to the initial level (1 grid … 5 city) and the levels notified besides the handler.
 
 Every rule that fired is recorded in ``Classification.rule_ids`` in that order, so each decision can be
-explained and audited against the policy version. Thresholds come from `schemas.policy.Policy`; the few
-report thresholds that the policy file does not carry are constants of the rule table below.
+explained and audited against the policy version. Every threshold comes from `schemas.policy.Policy`
+(``report_thresholds`` for the facts of one report); the tables here hold only the rules' shape.
 
 Usage::
 
@@ -34,12 +35,10 @@ from schemas.taxonomy import Taxonomy
 
 __all__ = [
     "BASE_RULES",
-    "LEVEL_RULES",
     "MODIFIER_RULES",
     "VERIFY_RULES",
     "Classification",
     "Evidence",
-    "LevelRule",
     "SeverityRule",
     "Source",
     "UnclassifiableError",
@@ -50,19 +49,6 @@ __all__ = [
 ]
 
 MAX_SEVERITY: Final = 5
-
-# Report thresholds (not policy fields: they describe the facts of one report, not a governance choice).
-MASS_CASUALTY_INJURED: Final = 10
-SERIOUS_INJURED: Final = 3
-MASS_INCIDENT_PARTIES: Final = 50  # 群体性事件
-MANY_PARTIES: Final = 10
-# A second crowd step: a gathering this many times the policy's crowd_upgrade_count.
-MASS_GATHERING_FACTOR: Final = 4
-
-# Words in a report that signal danger to life whatever the category (weapons, self-harm, arson, threats).
-# Kept to unambiguous terms: 持刀/砍人 (knife attack), 爆炸 (explosion), 纵火 (arson), 轻生/跳楼/自杀/服毒
-# (self-harm), 扬言 (threatens to); a plain word such as 死亡 is left out because 无人死亡 negates it.
-DANGER_KEYWORDS: Final = ("持刀", "砍人", "爆炸", "纵火", "轻生", "跳楼", "自杀", "服毒", "扬言")
 
 
 class UnclassifiableError(GridflowError):
@@ -118,17 +104,6 @@ class VerifyRule:
 
 
 @dataclass(frozen=True, slots=True)
-class LevelRule:
-    """Initial level for a severity, plus the levels to notify besides the handler."""
-
-    rule_id: str
-    text: str
-    severity: int
-    level: Level
-    notify: tuple[Level, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class Classification:
     """The outcome: category, severity 1–5, initial level and the rule ids that decided it, in order.
 
@@ -156,20 +131,20 @@ def _camera(e: Evidence, alert_type: AlertType) -> bool:
 BASE_RULES: Final[tuple[SeverityRule, ...]] = (
     SeverityRule(
         "C-RPT-001",
-        f"report with {MASS_CASUALTY_INJURED}+ injured: mass casualty, severity 5",
-        lambda e, p, s: _report(e) and e.injured >= MASS_CASUALTY_INJURED,
+        "report with report_thresholds.mass_casualty_injured+ injured: mass casualty, severity 5",
+        lambda e, p, s: _report(e) and e.injured >= p.report_thresholds.mass_casualty_injured,
         at_least=5,
     ),
     SeverityRule(
         "C-RPT-002",
-        f"report with {SERIOUS_INJURED}+ injured: at least severity 4",
-        lambda e, p, s: _report(e) and e.injured >= SERIOUS_INJURED,
+        "report with report_thresholds.serious_injured+ injured: at least severity 4",
+        lambda e, p, s: _report(e) and e.injured >= p.report_thresholds.serious_injured,
         at_least=4,
     ),
     SeverityRule(
         "C-RPT-003",
-        f"report with {MASS_INCIDENT_PARTIES}+ parties (群体性事件): at least severity 4",
-        lambda e, p, s: _report(e) and e.parties >= MASS_INCIDENT_PARTIES,
+        "report with report_thresholds.mass_incident_parties+ parties (群体性事件): at least severity 4",
+        lambda e, p, s: _report(e) and e.parties >= p.report_thresholds.mass_incident_parties,
         at_least=4,
     ),
     SeverityRule("C-RPT-009", "report: taxonomy base severity", lambda e, p, s: _report(e)),
@@ -181,20 +156,25 @@ BASE_RULES: Final[tuple[SeverityRule, ...]] = (
 MODIFIER_RULES: Final[tuple[SeverityRule, ...]] = (
     SeverityRule(
         "C-RPT-101",
-        f"report with 1–{SERIOUS_INJURED - 1} injured: +1",
-        lambda e, p, s: _report(e) and 0 < e.injured < SERIOUS_INJURED,
+        "report with some injured, fewer than report_thresholds.serious_injured: +1",
+        lambda e, p, s: _report(e) and 0 < e.injured < p.report_thresholds.serious_injured,
         add=1,
     ),
     SeverityRule(
         "C-RPT-102",
-        f"report with {MANY_PARTIES}–{MASS_INCIDENT_PARTIES - 1} parties: +1",
-        lambda e, p, s: _report(e) and MANY_PARTIES <= e.parties < MASS_INCIDENT_PARTIES,
+        "report with report_thresholds.many_parties+ parties, below a mass incident: +1",
+        lambda e, p, s: (
+            _report(e)
+            and p.report_thresholds.many_parties <= e.parties < p.report_thresholds.mass_incident_parties
+        ),
         add=1,
     ),
     SeverityRule(
         "C-RPT-103",
         "report mentions weapons, self-harm, arson or threats: +1",
-        lambda e, p, s: _report(e) and any(word in e.description for word in DANGER_KEYWORDS),
+        lambda e, p, s: (
+            _report(e) and any(word in e.description for word in p.report_thresholds.danger_keywords)
+        ),
         add=1,
     ),
     SeverityRule(
@@ -205,10 +185,11 @@ MODIFIER_RULES: Final[tuple[SeverityRule, ...]] = (
     ),
     SeverityRule(
         "C-CAM-102",
-        f"crowd_gathering with object_count >= {MASS_GATHERING_FACTOR} x crowd_upgrade_count: +1 more",
+        "crowd_gathering with object_count >= report_thresholds.mass_gathering_factor x "
+        "crowd_upgrade_count: +1 more",
         lambda e, p, s: (
             _camera(e, AlertType.CROWD_GATHERING)
-            and e.object_count >= MASS_GATHERING_FACTOR * p.crowd_upgrade_count
+            and e.object_count >= p.report_thresholds.mass_gathering_factor * p.crowd_upgrade_count
         ),
         add=1,
     ),
@@ -237,19 +218,10 @@ VERIFY_RULES: Final[tuple[VerifyRule, ...]] = (
     ),
 )
 
-LEVEL_RULES: Final[tuple[LevelRule, ...]] = (
-    LevelRule("C-LVL-001", "severity 1: grid", 1, Level.GRID),
-    LevelRule("C-LVL-002", "severity 2: village/community", 2, Level.VILLAGE),
-    LevelRule("C-LVL-003", "severity 3: township", 3, Level.TOWNSHIP),
-    LevelRule("C-LVL-004", "severity 4: county", 4, Level.COUNTY),
-    LevelRule("C-LVL-005", "severity 5: city, county notified", 5, Level.CITY, notify=(Level.COUNTY,)),
-)
-_LEVEL_RULE_BY_SEVERITY: Final = {rule.severity: rule for rule in LEVEL_RULES}
 
-
-def notify_levels(severity: int) -> tuple[Level, ...]:
+def notify_levels(policy: Policy, severity: int) -> tuple[Level, ...]:
     """Levels told of a matter of ``severity`` besides the one handling it."""
-    return _LEVEL_RULE_BY_SEVERITY[severity].notify
+    return policy.routing(severity).notify
 
 
 def evidence_of(message: GridReport | CameraAlert, taxonomy: Taxonomy) -> Evidence:
@@ -300,7 +272,7 @@ def classify_evidence(evidence: Evidence, policy: Policy) -> Classification:
             needs_verification = verify.needs_verification
             rule_ids.append(verify.rule_id)
             break
-    level_rule = _LEVEL_RULE_BY_SEVERITY[severity]
+    level_rule = policy.routing(severity)
     rule_ids.append(level_rule.rule_id)
     return Classification(
         category=evidence.category,

@@ -9,74 +9,27 @@ the cluster window, it raises one `CountyAlert` (rule ``K-CLU-001``), at most on
 Signals come from every upstream partition, in whatever interleaving the consumer sees. To decide the same
 whatever that interleaving, the stage holds signals until the *minimum* watermark over all upstream
 partitions has passed them (each upstream partition broadcasts its frontier as a `Watermark`), then takes
-them in ``(time, township, category)`` order. Pure: no Kafka or faust; the faust shell checkpoints it.
+them in ``(time, township, category)`` order. Pure: no Kafka or faust; the faust shell checkpoints it. The
+records (`ClusterSignal`, `Watermark`, `CountyAlert`) are wire contracts of `schemas.stages`.
 """
 
 from __future__ import annotations
 
 import heapq
-import json
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
-from uuid import UUID
 
-from streams.core.outputs import ClusterSignal
+from schemas.stages import ClusterSignal, CountyAlert, Watermark, parse_signal_record
 
 RULE_ID: Final = "K-CLU-001"
-ALERT_NAMESPACE: Final = uuid.UUID("5b1f0c52-8d3e-5f7a-9e61-2c4b8d0a7f13")
 
-
-@dataclass(frozen=True, slots=True)
-class Watermark:
-    """Upstream partition ``source_partition`` has decided everything before ``at``."""
-
-    source_partition: int
-    at: datetime
-
-    def to_json(self) -> bytes:
-        return json.dumps(
-            {"kind": "watermark", "source_partition": self.source_partition, "at": self.at.isoformat()}
-        ).encode()
-
-
-@dataclass(frozen=True, slots=True)
-class CountyAlert:
-    """Several townships of one county clustering on one category within the window."""
-
-    alert_id: UUID
-    county_code: str
-    category: str
-    townships: tuple[str, ...]
-    signal_ids: tuple[UUID, ...]
-    window_start: datetime
-    at: datetime
-    rule_id: str = RULE_ID
-
-    def to_json(self) -> bytes:
-        return json.dumps(
-            {
-                "kind": "county_alert",
-                "alert_id": str(self.alert_id),
-                "county_code": self.county_code,
-                "category": self.category,
-                "townships": list(self.townships),
-                "signal_ids": [str(s) for s in self.signal_ids],
-                "window_start": self.window_start.isoformat(),
-                "at": self.at.isoformat(),
-                "rule_id": self.rule_id,
-            },
-            ensure_ascii=False,
-        ).encode()
+__all__ = ["RULE_ID", "CountyAlert", "CountyStage", "Watermark", "parse"]
 
 
 def parse(raw: bytes) -> ClusterSignal | Watermark:
     """A record of the cluster_signals topic: a township's signal or an upstream watermark."""
-    obj = json.loads(raw)
-    if obj.get("kind") == "watermark":
-        return Watermark(int(obj["source_partition"]), datetime.fromisoformat(obj["at"]))
-    return ClusterSignal.from_json(raw)
+    return parse_signal_record(raw)
 
 
 @dataclass
@@ -85,7 +38,7 @@ class CountyStage:
 
     upstream: int
     window: timedelta
-    min_townships: int = 2
+    min_townships: int  # policy.county_cluster_townships
     marks: dict[int, datetime] = field(default_factory=dict)
     pending: list[tuple[datetime, str, str, str]] = field(
         default_factory=list
@@ -138,13 +91,16 @@ class CountyStage:
             return None
         self.alerted[key] = signal.at
         return CountyAlert(
-            alert_id=uuid.uuid5(ALERT_NAMESPACE, f"{key[0]}/{key[1]}/{signal.at.isoformat()}"),
+            status=signal.status,
+            alert_id=CountyAlert.id_for(key[0], key[1], signal.at),
             county_code=signal.county_code,
             category=signal.category,
             townships=tuple(townships),
             signal_ids=tuple(s.signal_id for s in kept),
             window_start=min(s.at for s in kept),
             at=signal.at,
+            rule_id=RULE_ID,
+            policy_version=signal.policy_version,
         )
 
     # ---- checkpoints ---------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from schemas.enums import IncidentStatus, Level, TransitionReason
+from schemas.enums import IncidentStatus, Level, MessageStatus, TransitionReason
 from schemas.geography import Geography, geography
 from schemas.ids import incident_id_for
 from schemas.messages import (
@@ -157,6 +157,7 @@ def event_time(message: IntakeUnion) -> datetime:
 class _Opening(NamedTuple):
     """What routing needs to know of an incident that is being opened."""
 
+    message_status: MessageStatus
     incident_id: UUID
     grid_code: str
     township_code: str
@@ -304,7 +305,7 @@ class _Step(Working):
 
     def route(self, inc: Incident | _Opening, at: datetime) -> _Routing:
         """Level of a confirmed incident (severity, repeats); records it in the repeat and cluster windows."""
-        level = level_for_severity(inc.severity)
+        level = level_for_severity(self.policy, inc.severity)
         rules = [rb.ROUTE] + ([rb.ROUTE_CITY] if inc.severity >= 5 else [])
         reason = _R.INITIAL_ROUTING
         opening = Opening(at, inc.incident_id)
@@ -329,6 +330,7 @@ class _Step(Working):
             if last is None or last <= at - self.policy.cluster_window:
                 self.outputs.append(
                     ClusterSignal(
+                        status=inc.message_status,
                         signal_id=ClusterSignal.id_for(inc.township_code, inc.category, at),
                         county_code=inc.county_code,
                         township_code=inc.township_code,
@@ -338,6 +340,7 @@ class _Step(Working):
                         at=at,
                         incident_ids=tuple(o.incident_id for o in members),
                         rule_id=rb.CLUSTER,
+                        policy_version=self.policy_version,
                     )
                 )
                 township = mark_signalled(township, inc.category, at)
@@ -439,7 +442,9 @@ class _Step(Working):
         if pending:
             level, reason, rule_ids, cluster = Level.GRID, _R.INITIAL_ROUTING, (rb.VERIFY_FIRST,), False
         else:
-            where = _Opening(iid, grid_code, township_code, county_code, cls.category, cls.severity)
+            where = _Opening(
+                msg.status, iid, grid_code, township_code, county_code, cls.category, cls.severity
+            )
             routing = self.route(where, t)
             level, reason, rule_ids, cluster = (
                 routing.level,
@@ -482,6 +487,7 @@ class _Step(Working):
                 "version": 1,
                 "reasons": merge_reasons((), rule_ids),
                 "notified_units": self.notified(grid_code, cls.severity, status, ()),
+                "policy_version": self.policy_version,
             },
         )
         st = IncidentState(
@@ -581,7 +587,7 @@ class _Step(Working):
         if severity > survivor.incident.severity:
             pending = survivor.incident.status is _S.PENDING_VERIFICATION
             # An unverified alarm stays with the grid member; routing happens when it is confirmed.
-            target = survivor.incident.level if pending else level_for_severity(severity)
+            target = survivor.incident.level if pending else level_for_severity(self.policy, severity)
             survivor = self.escalate_to(
                 survivor,
                 target,

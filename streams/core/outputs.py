@@ -1,25 +1,23 @@
 """What the escalation step emits besides Incident and Transition messages.
 
-- `ClusterSignal`: many incidents of one category in one township within the cluster window; published for
-  a later county-keyed stage (topic ``cluster_signals``, key county code).
+- `ClusterSignal` (a wire contract of `schemas.stages`, re-exported here): many incidents of one category in
+  one township within the cluster window; published for the county-keyed stage (topic ``cluster_signals``,
+  key county code).
 - `DeadLetterRequest`: an intake message the core could not use, with an error class; the faust shell turns
   it into a `schemas.messages.DeadLetter` with the source coordinates from `SourceRef`.
 
-Both are plain frozen dataclasses: they are not wire contracts of their own (yet), and building them must
-cost next to nothing on the hot path.
+`DeadLetterRequest` and `SourceRef` are plain frozen dataclasses: they never leave the process, and building
+them must cost next to nothing on the hot path.
 """
 
 from __future__ import annotations
 
-import json
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
-from uuid import UUID
 
 from schemas.messages import CameraAlert, ClockTick, Disposition, GridReport, Incident, Transition
+from schemas.stages import CLUSTER_NAMESPACE, ClusterSignal
 
 __all__ = [
     "CLUSTER_NAMESPACE",
@@ -29,9 +27,6 @@ __all__ = [
     "Output",
     "SourceRef",
 ]
-
-# Fixed namespace so a cluster signal's id is the same on every replay (uuid5 of township/category/time).
-CLUSTER_NAMESPACE = uuid.UUID("0f9b6a3e-2f51-5c6e-9a43-6c1d2b7e8a10")
 
 
 class ErrorClass(StrEnum):
@@ -66,58 +61,6 @@ class DeadLetterRequest:
     message: GridReport | CameraAlert | Disposition | ClockTick
     at: datetime  # event time at which the decision was taken
     ref: SourceRef | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ClusterSignal:
-    """``count`` incidents of ``category`` opened in ``township_code`` between ``window_start`` and ``at``."""
-
-    signal_id: UUID
-    county_code: str
-    township_code: str
-    category: str
-    count: int
-    window_start: datetime
-    at: datetime
-    incident_ids: tuple[UUID, ...]
-    rule_id: str
-
-    @staticmethod
-    def id_for(township_code: str, category: str, at: datetime) -> UUID:
-        """Deterministic id: the same cluster detected on a replay gets the same id."""
-        return uuid.uuid5(CLUSTER_NAMESPACE, f"{township_code}/{category}/{at.isoformat()}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": "cluster_signal",
-            "signal_id": str(self.signal_id),
-            "county_code": self.county_code,
-            "township_code": self.township_code,
-            "category": self.category,
-            "count": self.count,
-            "window_start": self.window_start.isoformat(),
-            "at": self.at.isoformat(),
-            "incident_ids": [str(i) for i in self.incident_ids],
-            "rule_id": self.rule_id,
-        }
-
-    def to_json(self) -> bytes:
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
-
-    @classmethod
-    def from_json(cls, raw: bytes | str) -> ClusterSignal:
-        d = json.loads(raw)
-        return cls(
-            signal_id=UUID(d["signal_id"]),
-            county_code=d["county_code"],
-            township_code=d["township_code"],
-            category=d["category"],
-            count=d["count"],
-            window_start=datetime.fromisoformat(d["window_start"]),
-            at=datetime.fromisoformat(d["at"]),
-            incident_ids=tuple(UUID(i) for i in d["incident_ids"]),
-            rule_id=d["rule_id"],
-        )
 
 
 Output = Incident | Transition | ClusterSignal | DeadLetterRequest

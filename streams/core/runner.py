@@ -34,8 +34,8 @@ from schemas.decode import decode_intake, encode
 from schemas.enums import DeadLetterReason, MessageStatus
 from schemas.errors import DecodeError
 from schemas.messages import CameraAlert, ClockTick, DeadLetter, Disposition, GridReport, Incident, Transition
+from schemas.stages import CheckpointRecord, Watermark
 from streams.core.chain import ChainWriter, Checkpoint, decode, follow, merge
-from streams.core.county import Watermark
 from streams.core.escalation import Engine
 from streams.core.outputs import ClusterSignal, DeadLetterRequest, ErrorClass, Output, SourceRef
 from streams.core.sequencer import Held, Intake, Sequencer
@@ -137,7 +137,9 @@ class PartitionRunner:
                 emits += self._step(tick, None)
                 # Everything before the frontier is decided: tell the county stage (after its signals).
                 self.announced = frontier
-                emits.append(Emit("watermarks", b"", Watermark(self.partition, frontier).to_json()))
+                emits.append(
+                    Emit("watermarks", b"", Watermark(source_partition=self.partition, at=frontier).to_json())
+                )
         return emits
 
     def _step(self, message: Any, ref: SourceRef | None) -> list[Emit]:
@@ -196,7 +198,13 @@ class PartitionRunner:
 
     def checkpoint(self) -> Checkpoint:
         """The record that saves everything taken so far (module docstring, `streams.core.chain`)."""
-        fields = {"partition": self.partition, "next": self.next_offsets, **self._sequencer_json()}
+        fields = {
+            "kind": "checkpoint",
+            "schema_version": 1,
+            "partition": self.partition,
+            "next": self.next_offsets,
+            **self._sequencer_json(),
+        }
         return self.chain.write(self.state, fields)
 
     def _sequencer_json(self) -> dict[str, Any]:
@@ -218,7 +226,7 @@ class PartitionRunner:
         """Resume from this partition's checkpoint records (table key -> blob); no records, no change."""
         if not records:
             return
-        bodies = follow(decode(blob) for blob in records.values())
+        bodies = follow(_checked(decode(blob)) for blob in records.values())
         if not bodies:  # its full snapshot is removed only after a newer one is written
             raise ValueError(
                 f"partition {self.partition}: no full snapshot in {len(records)} checkpoint records"
@@ -240,6 +248,12 @@ class PartitionRunner:
             self.sequencer.hold(topic, offset, _intake(decode_intake(orjson.dumps(message))))
         self.held_json = {}
         self.announced = None  # announce the frontier again: the county stage may not have seen it
+
+
+def _checked(body: dict[str, Any]) -> dict[str, Any]:
+    """A checkpoint record as read, checked against its contract (`schemas.stages.CheckpointRecord`)."""
+    CheckpointRecord.model_validate(body, strict=False)
+    return body
 
 
 def _intake(message: object) -> Intake:

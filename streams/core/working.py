@@ -123,6 +123,7 @@ class Working:
         self.policy = policy
         self.geo = geography
         self.cfg = settings
+        self.policy_version = policy.label
         self.h = horizons
         self.ref = ref
         self.state = state
@@ -403,6 +404,7 @@ class Working:
                     "rule_ids": rule_ids,
                     "source_event_id": source_event_id,
                     "handling_unit": inc.handling_unit,
+                    "policy_version": self.policy_version,
                     "notified_units": (
                         inc.notified_units
                         if before is None or before.notified_units == inc.notified_units
@@ -432,6 +434,7 @@ class Working:
         updates["version"] = before.version + 1
         updates["updated_at"] = max(before.updated_at, at)
         updates["reasons"] = merge_reasons(before.reasons, rule_ids)
+        updates["policy_version"] = self.policy_version
         notified = self.notified(
             before.grid_code,
             updates.get("severity", before.severity),
@@ -450,7 +453,7 @@ class Working:
         self, grid_code: str, severity: int, status: IncidentStatus, already: tuple[str, ...]
     ) -> tuple[str, ...]:
         """The units told of a confirmed matter of ``severity`` besides its handler (``already`` kept)."""
-        levels = notify_levels(severity)
+        levels = notify_levels(self.policy, severity)
         if not levels or status is _S.PENDING_VERIFICATION:
             return already
         units = [self.geo.ancestor(grid_code, level) for level in levels]

@@ -149,6 +149,7 @@ class StreamsApp:
             upstream=partitions,
             partitions=self.names.cluster_signals.partitions,
             window=self.engine.policy.cluster_window,
+            min_townships=self.engine.policy.county_cluster_townships,
         )
         self.heap = Heap()
         self.app.on_partitions_revoked.connect(self._on_revoked)

@@ -26,9 +26,17 @@ class CountyShell:
     """Registers the county agent and its checkpoint table on a faust app."""
 
     def __init__(
-        self, app: faust.App, source: str, sink: str, upstream: int, partitions: int, window: Any
+        self,
+        app: faust.App,
+        source: str,
+        sink: str,
+        upstream: int,
+        partitions: int,
+        window: Any,
+        min_townships: int,
     ) -> None:
         self.app = app
+        self.min_townships = min_townships
         self.source = source
         self.sink = sink
         self.upstream = upstream
@@ -64,7 +72,7 @@ class CountyShell:
     def _stage(self, partition: int) -> tuple[CountyStage, int | None]:
         known = self.stages.get(partition)
         if known is None:
-            stage = CountyStage(self.upstream, self.window)
+            stage = CountyStage(self.upstream, self.window, self.min_townships)
             next_offset = None
             blob = faust_internals.table_get(self.table, _key(partition))
             if blob:

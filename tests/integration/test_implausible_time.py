@@ -21,9 +21,10 @@ import orjson
 import pytest
 from pipeline_harness import GRIDFLOW, Pipeline, final_view, wait_until
 
+from infra.placement import key_partition
 from producers.record import Record, Summary
 from producers.recording import RecordingReader, RecordingWriter
-from schemas.topics import key_partition, topics
+from schemas.topics import topics
 
 ARGS = ["--scenario", "normal_day", "--seed", "5", "--start", "2026-03-02T10:00:00+08:00", "--scale", "60"]
 FUTURE = datetime.fromisoformat("2099-12-31T09:00:00+08:00")

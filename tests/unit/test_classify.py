@@ -17,7 +17,6 @@ from schemas.policy import policy
 from schemas.taxonomy import taxonomy
 from streams.core.classify import (
     BASE_RULES,
-    LEVEL_RULES,
     MODIFIER_RULES,
     VERIFY_RULES,
     UnclassifiableError,
@@ -265,7 +264,7 @@ def test_classification(case: Case) -> None:
     result = classify(case.message, TAX, POLICY)
     assert result.category == case.category
     assert result.severity == case.severity
-    assert result.level == level_for_severity(case.severity)
+    assert result.level == level_for_severity(POLICY, case.severity)
     assert result.rule_ids == case.rule_ids
     assert result.needs_verification is case.needs_verification
 
@@ -282,13 +281,17 @@ def test_severity_five_is_handled_by_the_city_with_the_county_notified() -> None
     assert classify(_report(), TAX, POLICY).notify == ()
 
 
-def test_level_table_agrees_with_routing() -> None:
-    assert [(r.severity, r.level) for r in LEVEL_RULES] == [(s, level_for_severity(s)) for s in range(1, 6)]
+def test_one_severity_table_routes_severity_n_to_level_n() -> None:
+    # DESIGN.md §4: 1 grid, 2 village, 3 township, 4 county, 5 city — from the policy's one table.
+    assert [level_for_severity(POLICY, s) for s in range(1, 6)] == list(Level)
+    assert [(r.severity, r.level) for r in POLICY.severity_levels] == list(
+        zip(range(1, 6), Level, strict=True)
+    )
 
 
 def test_rule_ids_are_unique() -> None:
     ids = [r.rule_id for r in (*BASE_RULES, *MODIFIER_RULES)] + [r.rule_id for r in VERIFY_RULES]
-    ids += [r.rule_id for r in LEVEL_RULES]
+    ids += [r.rule_id for r in POLICY.severity_levels]
     assert len(ids) == len(set(ids))
 
 

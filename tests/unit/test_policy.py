@@ -86,3 +86,33 @@ def test_bad_default_sla(tmp_path: Path, old: str, new: str, field: str) -> None
         ("(top level)", field),
         ("default_sla", field.split(".")[-1]),
     }, info.value
+
+
+def test_policy_names_itself_for_the_record() -> None:
+    assert policy().label == f"{policy().name}/{policy().version}" == "fengqiao/2026.1"
+
+
+def test_one_severity_table_with_the_county_notified_at_severity_5() -> None:
+    p = policy()
+    assert [p.routing(s).level for s in range(1, 6)] == list(Level)
+    assert p.routing(5).notify == (Level.COUNTY,)
+    assert [p.routing(s).notify for s in range(1, 5)] == [(), (), (), ()]
+
+
+def test_severity_table_must_cover_each_severity_once(tmp_path: Path) -> None:
+    bad = variant(tmp_path, 'severity = 4\nlevel = "county"', 'severity = 3\nlevel = "county"')
+    with pytest.raises(DataFileError, match="severity_levels"):
+        load_policy(bad)
+
+
+def test_severity_table_rejects_an_unknown_level(tmp_path: Path) -> None:
+    with pytest.raises(DataFileError, match="province"):
+        load_policy(variant(tmp_path, 'level = "county"', 'level = "province"'))
+
+
+def test_future_bound_and_verification_sla_are_policy(tmp_path: Path) -> None:
+    assert policy().future_event_bound == timedelta(days=7)
+    assert policy().verification_sla == timedelta(hours=2)
+    assert load_policy(
+        variant(tmp_path, "verification_sla = { hours = 2 }", "verification_sla = { hours = 3 }")
+    ).verification_sla == timedelta(hours=3)

@@ -226,3 +226,12 @@ def test_lower_severities_notify_nobody() -> None:
     out = run_all([report("r", at(), "fire")])
     (first,) = [o for o in out if isinstance(o, Transition)]
     assert first.notified_units == ()
+
+
+# ---- the policy as data: every decision records its policy ---------------------------------------------
+
+
+def test_every_incident_and_transition_records_the_policy_version() -> None:
+    out = run_all([report("r", at()), tick(at(hours=5))])
+    recorded = {o.policy_version for o in out if isinstance(o, Incident | Transition)}
+    assert recorded == {policy().label}
