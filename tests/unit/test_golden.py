@@ -28,8 +28,8 @@ from schemas.topics import topics
 from streams.core.escalation import Engine
 from streams.core.runner import PartitionRunner
 
-RUNNER_DIGEST = "3f554e6aa606f6cf5fc25f37ff25a2d2d54a852d80a65bb21618c8406aa32b28"
-ENGINE_DIGEST = "98c700a529df83277cdc47c7e36b7254a54515c240f6a0b27003832e02b441e9"
+RUNNER_DIGEST = "07bca9f0174d10378df9a26fd625617e1dbb9e7cfaa7df0956b1a628f0a5fd44"
+ENGINE_DIGEST = "27975dd05c38d4a8c6f379755f1e81689a92efcc89465448fbd74ef3362bdff7"
 
 
 def runner_digest() -> str:
