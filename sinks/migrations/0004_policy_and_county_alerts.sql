@@ -4,7 +4,8 @@
 -- county stage when several townships of one county cluster on one category, are landed too.
 --
 -- {add_column} is ADD COLUMN IF NOT EXISTS where the engine has it; on 18.16 it is a plain ADD COLUMN, so
--- there each ALTER adds all of a table's columns at once (one metadata change) and comes first.
+-- there each ALTER adds all of a table's columns at once (one metadata change) and comes first. The views
+-- are replaced with DROP TABLE IF EXISTS, which drops a view on every engine (18.16 has no DROP VIEW).
 
 ALTER TABLE {db}.incidents
     {add_column} notified_units Array(String) AFTER merged_into,
@@ -14,7 +15,7 @@ ALTER TABLE {db}.transitions
     {add_column} notified_units Array(String) AFTER handling_unit,
     {add_column} policy_version {lc_string} AFTER notified_units;
 
-DROP VIEW IF EXISTS {db}.incidents_latest;
+DROP TABLE IF EXISTS {db}.incidents_latest;
 
 CREATE VIEW IF NOT EXISTS {db}.incidents_latest AS
 SELECT
@@ -44,7 +45,7 @@ SELECT
 FROM (SELECT *, version AS v FROM {db}.incidents)
 GROUP BY incident_id;
 
-DROP VIEW IF EXISTS {db}.transitions_distinct;
+DROP TABLE IF EXISTS {db}.transitions_distinct;
 
 CREATE VIEW IF NOT EXISTS {db}.transitions_distinct AS
 SELECT
