@@ -7,10 +7,12 @@ and failures surface as the documented errors.
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 
 import pytest
@@ -26,7 +28,9 @@ from sinks_scenario import (
     TRANSITIONS,
 )
 
+from schemas.enums import MessageStatus
 from schemas.messages import MessageUnion
+from schemas.stages import CountyAlert
 from sinks import (
     COLUMNS,
     ClickHouseRejected,
@@ -54,7 +58,9 @@ def writer(request: pytest.FixtureRequest) -> Iterator[Writer]:
         yield opened
 
 
-def insert_all(writer: Writer, messages: Sequence[MessageUnion], ingested_at: int = 1_772_409_600) -> None:
+def insert_all(
+    writer: Writer, messages: Sequence[MessageUnion | CountyAlert], ingested_at: int = 1_772_409_600
+) -> None:
     for table, columns in blocks_of(messages, ingested_at=ingested_at).items():
         writer.insert_block(table, columns)
 
@@ -257,3 +263,39 @@ def test_chdb_directory_held_by_another_process_is_reported(tmp_path_factory: py
     # The failed attempt leaves this process free to open another directory.
     with connect(f"chdb://{free}") as writer:
         assert writer.query("SELECT 3").scalar() == 3
+
+
+def test_county_alerts_and_policy_columns_land_and_collapse(writer: Writer) -> None:
+    T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    # Migration 0004: county alerts get a table and a view; incidents and transitions record the policy
+    # they were decided under and the units notified.
+    apply_migrations(writer)
+    alert = CountyAlert(
+        status=MessageStatus.EXERCISE,
+        alert_id=CountyAlert.id_for("150802", "fight", T0),
+        county_code="150802",
+        category="fight",
+        townships=("150802001", "150802002"),
+        signal_ids=(uuid.UUID(int=1), uuid.UUID(int=2)),
+        window_start=T0,
+        at=T0,
+        rule_id="K-CLU-001",
+        policy_version="fengqiao/2026.1",
+    )
+    first = STORIES["C"].versions()[-1]
+    version = first.model_copy(update={"notified_units": ("150802",), "policy_version": "fengqiao/2026.1"})
+    step = TRANSITIONS[0].model_copy(update={"policy_version": "fengqiao/2026.1"})
+    insert_all(writer, [alert, version, step])
+    insert_all(writer, [alert])  # redelivered
+
+    db = writer.database
+    assert writer.query(
+        f"SELECT count(), any(townships), any(policy_version) FROM {db}.county_alerts_distinct"
+    ).rows == [(1, ["150802001", "150802002"], "fengqiao/2026.1")]
+    assert writer.query(
+        f"SELECT notified_units, policy_version FROM {db}.incidents_latest "
+        f"WHERE incident_id = '{version.incident_id}'"
+    ).rows == [(["150802"], "fengqiao/2026.1")]
+    assert writer.query(f"SELECT DISTINCT policy_version FROM {db}.transitions_distinct").rows == [
+        ("fengqiao/2026.1",)
+    ]
