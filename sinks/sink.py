@@ -159,7 +159,7 @@ def _connect_with_timeout(url: str) -> Writer:
     return connect(with_send_receive_timeout(url))
 
 
-def _status_of(msg: MessageUnion) -> MessageStatus:
+def _status_of(msg: MessageUnion | CountyAlert) -> MessageStatus:
     # Incident's ``status`` is its lifecycle; every other message's is the envelope flag. (A getattr probe
     # for a missing attribute goes through pydantic's slow __getattr__: 5 % of the sink's time.)
     return msg.message_status if isinstance(msg, Incident) else msg.status
