@@ -7,6 +7,7 @@ runs all of them, so a package never needs the command that assembles the others
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
@@ -24,6 +25,8 @@ def run(
     """Run ``app`` on ``argv`` (the process's arguments when None), turning known errors into one line
     that starts with ``name``; ``prog_name`` is what usage messages call the command."""
     prog = name
+    # clickhouse-driver logs each failed connect with a traceback; gridflow reports the failure in one line.
+    logging.getLogger("clickhouse_driver").setLevel(logging.CRITICAL)
     try:
         code = app(args=argv, prog_name=prog_name, standalone_mode=False)
         if isinstance(code, int) and code:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import socket
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from infra.errors import UnreachableError
 
@@ -76,6 +76,7 @@ def check_clickhouse(url: str, timeout_s: float = 5.0) -> None:
     """Raise UnreachableError unless the ClickHouse server in ``url`` answers ``SELECT 1`` in time."""
     from clickhouse_driver import Client
     from clickhouse_driver.errors import Error as DriverError
+    from clickhouse_driver.errors import NetworkError, ServerException, SocketTimeoutError
 
     if url.startswith("chdb://"):
         return
@@ -88,15 +89,27 @@ def check_clickhouse(url: str, timeout_s: float = 5.0) -> None:
     parts = urlsplit(url)
     host = f"{parts.hostname}:{parts.port or 9000}"
     try:
-        client = Client.from_url(url)
+        # The server is probed in ``default``: the URL's database may not exist until `init` creates it.
+        client = Client.from_url(urlunsplit(parts._replace(path="/default")))
     except (ValueError, TypeError) as exc:
         raise UnreachableError(f"ClickHouse URL {_redact(url)!r}: {exc}") from None
     client.connection.connect_timeout = timeout_s
     client.connection.send_receive_timeout = timeout_s
+    not_clickhouse = (
+        f"ClickHouse at {host}: no answer in ClickHouse's native protocol within {timeout_s:g} s "
+        "(is it a ClickHouse server's TCP port, usually 9000?)"
+    )
     try:
         client.execute("SELECT 1")
-    except DriverError as exc:
-        raise UnreachableError(f"ClickHouse at {host}: {_first_line(str(exc))}") from None
+    except SocketTimeoutError:
+        raise UnreachableError(not_clickhouse) from None
+    except NetworkError as exc:
+        text = (exc.message or "").rsplit(" (", 1)[0].strip() or "network error"
+        raise UnreachableError(f"ClickHouse at {host}: {text.lower()}") from None
+    except ServerException as exc:
+        raise UnreachableError(f"ClickHouse at {host}: {_first_line(exc.message)}") from None
+    except (DriverError, EOFError):
+        raise UnreachableError(not_clickhouse.replace(f" within {timeout_s:g} s", "")) from None
     except OSError as exc:
         raise UnreachableError(f"ClickHouse at {host}: {exc.strerror or exc}") from None
     finally:

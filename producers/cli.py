@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from infra.errors import ConfigError
+from infra.paths import output_file
 from producers.scenario import overlay, overlay_names, parse_duration, parse_start, scenario, scenario_names
 
 # The gridflow CLI imports this module for every command, so the heavy modules load only when used.
@@ -64,6 +65,14 @@ def _integer(text: str) -> int:
         return int(text)
     except ValueError:
         raise ConfigError(f"--seed {text!r}: expected an integer") from None
+
+
+def _outputs(out: Path | None, ledger: Path | None) -> None:
+    """Check the files this run will write before any work (one line, no traceback, nothing created)."""
+    if out is not None:
+        output_file("--out", out)
+    if ledger is not None:
+        output_file("--ledger", ledger)
 
 
 def _counts(counter: dict[str, int]) -> str:
@@ -253,14 +262,11 @@ def simulate(
     sc = scenario(scenario_name)
     chosen_overlay = overlay(overlay_name) if overlay_name else None
     chosen_policy = use_policy(policy_file)
+    begin = parse_start(start) if start else None
+    period = parse_duration(duration) if duration else None
+    _outputs(out, ledger)
     sim = Simulator(
-        sc,
-        seed,
-        start=parse_start(start) if start else None,
-        duration=parse_duration(duration) if duration else None,
-        scale=scale,
-        overlay=chosen_overlay,
-        policy=chosen_policy,
+        sc, seed, start=begin, duration=period, scale=scale, overlay=chosen_overlay, policy=chosen_policy
     )
     # Connect first: an unreachable broker fails in seconds, before anything is generated or written.
     publisher = None if dry_run else _publisher(topic_prefix, ledger, compression)
@@ -321,6 +327,7 @@ def replay(
 
     _non_negative("--speed", speed, _SPEED_MEANING)
     _non_negative("--rate", rate, _RATE_MEANING)
+    _outputs(None, ledger)
     reader = RecordingReader(file)
     header = reader.header or {}
     publisher = _publisher(topic_prefix, ledger, compression)

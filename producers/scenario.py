@@ -47,7 +47,7 @@ def parse_duration(text: str) -> timedelta:
     """``"90s"``, ``"30m"``, ``"6h"``, ``"2d"`` (also ``"1.5h"``) → timedelta; ConfigError otherwise."""
     match = _DURATION.match(text)
     if not match or float(match.group(1)) <= 0:
-        raise ConfigError(f"duration {text!r}: expected a positive number with s, m, h or d (e.g. 6h, 1d)")
+        raise ConfigError(f"--duration {text!r}: expected a positive number with s, m, h or d (e.g. 6h, 1d)")
     return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
 
 
@@ -57,7 +57,7 @@ def parse_start(text: str) -> datetime:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
         raise ConfigError(
-            f"start {text!r}: expected an ISO date/time such as 2025-06-17T08:00 (Asia/Shanghai)"
+            f"--start {text!r}: expected an ISO date/time such as 2025-06-17T08:00 (Asia/Shanghai)"
         ) from None
     if value.tzinfo is None:
         return value.replace(tzinfo=SHANGHAI)

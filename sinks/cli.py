@@ -29,6 +29,7 @@ def _url() -> str:
 
 def init() -> None:
     """Create the Kafka topics and apply the ClickHouse schema migrations (idempotent)."""
+    from infra.probe import check_kafka
     from infra.settings import KafkaSettings, load
     from infra.topics_admin import ensure_topics
     from schemas.topics import topics
@@ -36,12 +37,14 @@ def init() -> None:
     from sinks.ddl import apply_migrations, migrations
 
     kafka = load(KafkaSettings)
-    created = ensure_topics(kafka.servers, list(topics(kafka.topic_prefix)), kafka.client_options())
-    typer.echo(
-        f"kafka {kafka.servers}: created {len(created)} topics"
-        + (f" ({', '.join(created)})" if created else " (all present)")
-    )
+    # Both servers are reached before either is changed: a failure leaves no topic and no database behind.
     with connect(_url()) as writer:
+        check_kafka(kafka.servers, 5.0, kafka.client_options())
+        created = ensure_topics(kafka.servers, list(topics(kafka.topic_prefix)), kafka.client_options())
+        typer.echo(
+            f"kafka {kafka.servers}: created {len(created)} topics"
+            + (f" ({', '.join(created)})" if created else " (all present)")
+        )
         applied = apply_migrations(writer)
         names = {m.version: f"{m.version:04d}_{m.name}" for m in migrations()}
         done = ", ".join(names[v] for v in applied) if applied else "none (schema up to date)"
@@ -74,7 +77,9 @@ def sink(
     ] = None,
 ) -> None:
     """Land intake events, incidents, transitions and dead letters in ClickHouse until stopped."""
+    from infra.probe import check_kafka
     from infra.settings import KafkaSettings, load
+    from sinks.connection import connect
     from sinks.sink import SinkConfig, run_sink
 
     if batch_rows < 1:
@@ -82,9 +87,12 @@ def sink(
     if not batch_seconds > 0:
         raise ConfigError(f"--batch-seconds {batch_seconds}: expected a number of seconds > 0")
     kafka = load(KafkaSettings)
+    url = _url()
+    check_kafka(kafka.servers, 5.0, kafka.client_options())
+    connect(url).close()  # reachable now, or one line now; the sink itself retries later outages
     config = SinkConfig(
         bootstrap=kafka.servers,
-        url=_url(),
+        url=url,
         prefix=kafka.topic_prefix,
         batch_rows=batch_rows,
         batch_seconds=batch_seconds,

@@ -45,7 +45,10 @@ class NativeWriter:
         """Connect (within ``url.connect_timeout`` seconds per address) and read the server version."""
         options = dict(url.options)
         connect_timeout = float(options.pop("connect_timeout", url.connect_timeout))
-        options.setdefault("send_receive_timeout", DEFAULT_SEND_RECEIVE_TIMEOUT)
+        send_receive_timeout = float(options.pop("send_receive_timeout", DEFAULT_SEND_RECEIVE_TIMEOUT))
+        # The handshake gets the connect timeout, not the query timeout: a port that accepts connections but
+        # does not speak ClickHouse's protocol (Kafka's, say) must fail in seconds, not after five minutes.
+        handshake_timeout = min(send_receive_timeout, max(connect_timeout, 1.0))
         client = Client(
             host=url.host,
             port=url.port,
@@ -54,11 +57,24 @@ class NativeWriter:
             # Connect to ``default``: the target database may not exist until the migrations create it.
             database="default",
             connect_timeout=connect_timeout,
+            send_receive_timeout=handshake_timeout,
             **options,
         )
         writer = cls(url, client, Dialect((0,)))
-        with writer._translated("connect"):
-            rows = client.execute("SELECT version()")
+        try:
+            with writer._translated("connect"):
+                rows = client.execute("SELECT version()")
+        except ClickHouseUnavailable as exc:
+            client.disconnect()
+            raise ClickHouseUnavailable(_unreachable(url, handshake_timeout, exc)) from None
+        except ClickHouseRejected as exc:
+            client.disconnect()
+            if isinstance(exc.__cause__, driver_errors.ServerException):
+                raise  # the server answered (bad user or password, …): its own words say it best
+            raise ClickHouseUnavailable(_unreachable(url, handshake_timeout, exc)) from None
+        client.connection.send_receive_timeout = send_receive_timeout
+        if client.connection.socket is not None:
+            client.connection.socket.settimeout(send_receive_timeout)
         writer._dialect = Dialect(parse_version(str(rows[0][0])))
         return writer
 
@@ -151,6 +167,26 @@ class NativeWriter:
             raise ClickHouseRejected(f"{action} failed on the client for {where}: {e}", e.code) from e
         except (TypeError, ValueError, OverflowError) as e:
             raise ClickHouseRejected(f"{action}: a value cannot be encoded for ClickHouse: {e}") from e
+
+
+def _unreachable(url: NativeUrl, timeout: float, exc: Exception) -> str:
+    """One line for a failed handshake: refused, silent, or something that is not ClickHouse."""
+    where = f"{url.host}:{url.port}"
+    cause = exc.__cause__
+    if isinstance(cause, driver_errors.SocketTimeoutError | TimeoutError):
+        return (
+            f"ClickHouse at {where}: no answer in ClickHouse's native protocol within {timeout:g} s "
+            "(is it a ClickHouse server's TCP port, usually 9000?)"
+        )
+    if isinstance(cause, driver_errors.NetworkError):
+        text = (cause.message or "").rsplit(" (", 1)[0].strip() or "network error"
+        return f"ClickHouse at {where}: {text.lower()}"
+    if isinstance(cause, EOFError | driver_errors.UnexpectedPacketFromServerError | driver_errors.Error):
+        return (
+            f"ClickHouse at {where}: the server there does not speak ClickHouse's native protocol "
+            "(is it a ClickHouse server's TCP port, usually 9000?)"
+        )
+    return f"ClickHouse at {where}: {exc}"
 
 
 def _first_line(message: str | None) -> str:

@@ -7,6 +7,7 @@ gridflow report --out report.html [--database NAME]
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +15,16 @@ from typing import Annotated
 import typer
 
 from infra.errors import ConfigError
+from infra.paths import output_file, output_folder
 from producers.cli import PolicyOption
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _database_name(name: str) -> str:
+    if not _IDENTIFIER.match(name):
+        raise ConfigError(f"--database {name!r}: expected a ClickHouse name (letters, digits, _)")
+    return name
 
 
 def demo(
@@ -45,7 +55,7 @@ def demo(
     """Run a simulated day end to end, watch it live, then print the KPIs and write the HTML report."""
     from gridflow.demo.runner import DemoConfig, run_demo
     from producers.cli import use_policy
-    from producers.scenario import scenario_names
+    from producers.scenario import parse_duration, scenario_names
 
     if scenario not in scenario_names():
         raise ConfigError(f"--scenario {scenario!r}: expected one of {', '.join(scenario_names())}")
@@ -57,6 +67,12 @@ def demo(
         raise ConfigError(f"--web-port {web_port}: expected a port number 1-65535, or 0 for none")
     if workers < 1:
         raise ConfigError(f"--workers {workers}: expected a whole number >= 1")
+    if duration is not None:
+        parse_duration(duration)
+    if database is not None:
+        _database_name(database)
+    if out is not None:
+        output_file("--out", out)
     chosen = use_policy(policy_file)  # the simulator and the workers inherit it through GRIDFLOW_POLICY
     config = DemoConfig(
         scenario=scenario,
@@ -85,9 +101,12 @@ def command_center(
 ) -> None:
     """Watch escalations to county and city level live and write a CAP 1.2 alert for each."""
     from gridflow.demo.command_center import run_command_center
+    from infra.probe import check_kafka
     from infra.settings import KafkaSettings, load
 
+    output_folder("--alerts", alerts)
     kafka = load(KafkaSettings)
+    check_kafka(kafka.servers, 5.0, kafka.client_options())
     status = run_command_center(
         kafka.servers, kafka.topic_prefix, alerts, kafka.client_options(), view and sys.stdout.isatty()
     )
@@ -108,6 +127,9 @@ def report(
     from sinks.connection import connect
     from sinks.url import with_database
 
+    if database is not None:
+        _database_name(database)
+    output_file("--out", out)
     url = clickhouse_url(load(ServiceSettings), load(ClickHouseSettings))
     with connect(with_database(url, database) if database else url) as writer:
         figures = read_figures(writer)

@@ -72,6 +72,9 @@ def run_demo(config: DemoConfig, echo: Any = print) -> int:
     prefix = f"demo-{stamp}."
     database = config.database or f"demo_{stamp}"
     url = with_database(clickhouse_url(services, load(ClickHouseSettings)), database)
+    if not url.startswith("chdb://"):
+        # Reached before anything is created; chdb is left to the subprocesses, as one process owns it.
+        connect(url).close()
     run_dir = services.state / "demo" / stamp
     run_dir.mkdir(parents=True, exist_ok=True)
     alerts = run_dir / "cap"

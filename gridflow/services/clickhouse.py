@@ -34,8 +34,7 @@ class ClickHouseService:
             return f"clickhouse-server not on PATH: the embedded chdb engine will be used ({chdb_dir})"
         if self.process.pid() is not None:
             return f"clickhouse-server already running at 127.0.0.1:{self.settings.clickhouse_tcp_port}"
-        ensure_port_free(self.settings.clickhouse_tcp_port, "ClickHouse native protocol")
-        ensure_port_free(self.settings.clickhouse_http_port, "ClickHouse HTTP")
+        self.check_ports()
         config = self._write_config()
         argv = [binary, f"--config-file={config}"]
         if Path(binary).name == "clickhouse":  # the single-binary distribution
@@ -44,6 +43,13 @@ class ClickHouseService:
         port = self.settings.clickhouse_tcp_port
         self.process.wait_ready(lambda: clickhouse_answers(port), self.settings.start_timeout_s)
         return f"clickhouse-server running at 127.0.0.1:{port} (pid {pid}, data {self.home / 'data'})"
+
+    def check_ports(self) -> None:
+        """Raise PortInUseError unless both of the server's ports are free (when a server binary exists)."""
+        if local_clickhouse_binary() is None:
+            return
+        ensure_port_free(self.settings.clickhouse_tcp_port, "ClickHouse native protocol")
+        ensure_port_free(self.settings.clickhouse_http_port, "ClickHouse HTTP")
 
     def down(self) -> str:
         return "clickhouse-server stopped" if self.process.stop() else "clickhouse-server was not running"

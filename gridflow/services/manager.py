@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from gridflow.services.clickhouse import ClickHouseService
 from gridflow.services.kafka import KafkaService
+from infra.errors import GridflowError
 from infra.probe import check_clickhouse, check_kafka
 from infra.settings import ClickHouseSettings, KafkaSettings, ServiceSettings, load
 
@@ -34,19 +35,28 @@ class Services:
 
     def up(self) -> list[str]:
         lines = []
+        started_kafka = False
         if self.kafka_settings.bootstrap:
             check_kafka(self.kafka_settings.bootstrap, 5.0, self.kafka_settings.client_options())
             lines.append(
                 f"kafka: using {self.kafka_settings.bootstrap} (GRIDFLOW_KAFKA_BOOTSTRAP); started nothing"
             )
         else:
+            if self.clickhouse_settings.url is None and self.clickhouse.process.pid() is None:
+                self.clickhouse.check_ports()  # before Kafka starts: a busy port then leaves nothing running
+            started_kafka = self.kafka.process.pid() is None
             lines.append(self.kafka.up())
         url = self.clickhouse_settings.url
-        if url is not None:
-            check_clickhouse(url.get_secret_value(), 5.0)
-            lines.append("clickhouse: using GRIDFLOW_CLICKHOUSE_URL; started nothing")
-        else:
-            lines.append(self.clickhouse.up())
+        try:
+            if url is not None:
+                check_clickhouse(url.get_secret_value(), 5.0)
+                lines.append("clickhouse: using GRIDFLOW_CLICKHOUSE_URL; started nothing")
+            else:
+                lines.append(self.clickhouse.up())
+        except GridflowError:
+            if started_kafka:
+                self.kafka.down()  # all or nothing: do not leave behind the broker this call started
+            raise
         return lines
 
     def down(self) -> list[str]:

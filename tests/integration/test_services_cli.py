@@ -157,3 +157,17 @@ def test_storage_formats_with_a_cluster_id_that_starts_with_a_dash(
     service._format(shutil.which("java") or "java", f"{service.fetch()}/*", config)
 
     assert (tmp_path / "kafka" / "data" / "meta.properties").exists()
+
+
+@pytest.mark.skipif(shutil.which("clickhouse-server") is None, reason="needs a clickhouse-server binary")
+def test_clickhouse_port_in_use_leaves_no_kafka_running(own_env: dict[str, str]) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", int(own_env["GRIDFLOW_CLICKHOUSE_HTTP_PORT"])))
+        squatter.listen()
+        result = run(own_env, "services", "up")
+    status = run(own_env, "services", "status")
+
+    assert result.returncode == 2
+    assert f"port {own_env['GRIDFLOW_CLICKHOUSE_HTTP_PORT']}" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "kafka: not running" in status.stdout
