@@ -5,7 +5,9 @@
 - ``sink [--batch-rows N] [--batch-seconds S] [--instance NAME]`` runs the Kafka → ClickHouse sink until
   SIGINT/SIGTERM (:mod:`sinks.sink`); any number of sinks share one prefix's partitions; ``--no-dedup``
   is the fault tests' negative control, never for real data;
-- ``sql "SELECT …"`` / ``sql --file F`` runs queries and prints them as tables.
+- ``sql "SELECT …"`` / ``sql --file F`` / ``… | sql -`` runs queries and prints them
+  (``--format table|csv|tsv|json|markdown``, ``--limit N`` rows shown with the total said,
+  ``--database NAME``).
 
 ClickHouse is the one of :func:`infra.settings.clickhouse_url` (``GRIDFLOW_CLICKHOUSE_URL``, else the
 local server, else embedded chdb). Also runnable alone: ``python -m sinks sink``.
@@ -13,6 +15,7 @@ local server, else embedded chdb). Also runnable alone: ``python -m sinks sink``
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -105,28 +108,56 @@ def sink(
 
 def sql(
     query: Annotated[
-        str | None, typer.Argument(help="SQL to run; `{db}` is replaced by the database.")
+        str | None,
+        typer.Argument(help="SQL to run; `{db}` is replaced by the database; `-` reads standard input."),
     ] = None,
     file: Annotated[
-        Path | None, typer.Option("--file", "-f", help="Run the statements of this file.")
+        Path | None, typer.Option("--file", "-f", help="Run the statements of this file (`-`: stdin).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, tsv, json or markdown.")] = "table",
+    limit: Annotated[
+        int | None,
+        typer.Option(help="Show at most this many rows (0: all; default 100 for table/markdown, else all)."),
+    ] = None,
+    database: Annotated[
+        str | None, typer.Option(help="Database for `{db}` (default: GRIDFLOW_CLICKHOUSE_DATABASE's).")
     ] = None,
 ) -> None:
-    """Run SQL against ClickHouse and print each result as a table."""
-    from sinks.connection import connect
-    from sinks.sqltext import render_result, statements
+    """Run SQL against ClickHouse and print each result (the total row count is always shown)."""
+    import sys
 
+    from sinks.connection import connect
+    from sinks.sqltext import FORMATS, render_result, statements
+    from sinks.url import with_database
+
+    if fmt not in FORMATS:
+        raise ConfigError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    if limit is not None and limit < 0:
+        raise ConfigError(f"--limit {limit}: expected a whole number >= 0 (0: all rows)")
+    if database is not None and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", database):
+        raise ConfigError(f"--database {database!r}: expected a ClickHouse name (letters, digits, _)")
+    if query is None and file is None and not sys.stdin.isatty():
+        query = "-"
     if (query is None) == (file is None):
-        raise ConfigError('gridflow sql: give either a query ("SELECT …") or --file F, not both or neither')
-    if file is not None:
+        raise ConfigError(
+            'gridflow sql: give either a query ("SELECT …"), --file F or `-`, not both or neither'
+        )
+    if file is not None and str(file) != "-":
         try:
             text = file.read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"--file {str(file)!r}: cannot read ({exc.strerror or exc})") from None
+    elif query == "-" or file is not None:
+        text = sys.stdin.read()
     else:
         text = query or ""
-    with connect(_url()) as writer:
+    if not statements(text, "db"):
+        raise ConfigError("gridflow sql: the query is empty")
+    shown = limit if limit is not None else (100 if fmt in ("table", "markdown") else 0)
+    url = _url()
+    with connect(with_database(url, database) if database else url) as writer:
         for statement in statements(text, writer.database):
-            render_result(writer, statement)
+            render_result(writer, statement, fmt, shown)  # type: ignore[arg-type]
 
 
 def register(app: typer.Typer) -> None:
