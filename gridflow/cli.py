@@ -7,6 +7,8 @@ contents. Any :class:`GridflowError` and any bad argument ends as one line on st
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from gridflow.demo.cli import register as register_demo
@@ -37,6 +39,35 @@ register_web(app)
 def _print(lines: list[str]) -> None:
     for line in lines:
         typer.echo(line)
+
+
+@app.command("runs")
+def runs(
+    drop: Annotated[
+        str | None, typer.Option("--drop", help="Delete this run's topics, database and folder.")
+    ] = None,
+) -> None:
+    """List the recorded demo runs (scenario, seed, policy, when, database, topics), or drop one."""
+    from gridflow.runs import drop_run, find_run, format_runs, load_runs
+    from infra.probe import check_kafka
+    from infra.settings import ClickHouseSettings, KafkaSettings, ServiceSettings, clickhouse_url, load
+
+    services = load(ServiceSettings)
+    if drop is None:
+        _print(format_runs(load_runs(services.state)))
+        return
+    run = find_run(services.state, drop)
+    kafka = load(KafkaSettings)
+    check_kafka(run.kafka, 5.0, kafka.client_options())
+    _print(drop_run(run, clickhouse_url(services, load(ClickHouseSettings)), kafka.client_options()))
+
+
+@app.command("scenarios")
+def scenarios() -> None:
+    """Describe each simulated scenario: what it is, how long, what surges and when."""
+    from producers.describe import describe_all
+
+    _print(describe_all())
 
 
 @services_app.command("up")

@@ -92,7 +92,7 @@ def check_clickhouse(url: str, timeout_s: float = 5.0) -> None:
         # The server is probed in ``default``: the URL's database may not exist until `init` creates it.
         client = Client.from_url(urlunsplit(parts._replace(path="/default")))
     except (ValueError, TypeError) as exc:
-        raise UnreachableError(f"ClickHouse URL {_redact(url)!r}: {exc}") from None
+        raise UnreachableError(f"ClickHouse URL {redact(url)!r}: {exc}") from None
     client.connection.connect_timeout = timeout_s
     client.connection.send_receive_timeout = timeout_s
     not_clickhouse = (
@@ -128,7 +128,7 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else "unknown error"
 
 
-def _redact(url: str) -> str:
+def redact(url: str) -> str:
     """The URL without its password, for messages."""
     parts = urlsplit(url)
     if parts.password:

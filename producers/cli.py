@@ -207,7 +207,11 @@ CompressionOption = Annotated[
 
 def simulate(
     scenario_name: Annotated[
-        str, typer.Option("--scenario", help=f"One of: {', '.join(scenario_names())}.")
+        str,
+        typer.Option(
+            "--scenario",
+            help=f"One of: {', '.join(scenario_names())} (`gridflow scenarios`: what surges, and when).",
+        ),
     ] = "normal_day",
     seed: Annotated[
         int, typer.Option(help="Seed: the same seed gives the same stream.", parser=_integer)

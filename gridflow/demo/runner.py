@@ -60,6 +60,7 @@ def run_demo(config: DemoConfig, echo: Any = print) -> int:
     from gridflow.demo.figures import format_summary, read_figures
     from gridflow.demo.report import write_report
     from gridflow.services.manager import Services
+    from infra.probe import redact
     from infra.settings import ClickHouseSettings, KafkaSettings, ServiceSettings, clickhouse_url, load
     from sinks.connection import connect
     from sinks.url import with_database
@@ -85,6 +86,16 @@ def run_demo(config: DemoConfig, echo: Any = print) -> int:
         "duration": config.duration,
         "policy_file": os.environ.get("GRIDFLOW_POLICY") or "bundled",
         "policy_version": config.policy_version,
+        # Where the run's data is, for `gridflow runs` (list, --drop).
+        "name": f"demo-{stamp}",
+        "kind": "demo",
+        "speed": config.speed,
+        "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "database": database,
+        "topic_prefix": prefix,
+        "kafka": kafka.servers,
+        "clickhouse": redact(url),
+        "folder": str(run_dir),
     }
     (run_dir / "run.json").write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
     pipeline = Pipeline(pipeline_env(kafka.servers, prefix, url), run_dir)
@@ -138,6 +149,11 @@ def run_demo(config: DemoConfig, echo: Any = print) -> int:
     )
     echo(f"CAP alerts: {sum(1 for _ in alerts.glob('*.xml'))} in {alerts}")
     echo(f"report: {path}")
+    echo(f'query this run: gridflow sql --database {database} "SELECT count() FROM {{db}}.incidents_latest"')
+    echo(
+        f"  (the local server also takes GRIDFLOW_CLICKHOUSE_DATABASE={database}); `gridflow runs` lists all,"
+    )
+    echo(f"  `gridflow runs --drop demo-{stamp}` deletes this one's topics, database and folder.")
     echo("Kafka and ClickHouse keep running for the next run; `gridflow services down` stops them.")
     return 0
 
