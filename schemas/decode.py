@@ -21,14 +21,15 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from schemas.errors import DecodeError, Problem
 from schemas.messages import (
+    AnyIntake,
     CameraAlert,
+    CitizenReport,
     ClockTick,
     DeadLetter,
     Disposition,
     GridReport,
     Incident,
     IntakeMessage,
-    IntakeUnion,
     Message,
     MessageUnion,
     Transition,
@@ -37,30 +38,51 @@ from schemas.messages import (
 MAX_PAYLOAD_BYTES: Final = 64 * 1024
 _EXCERPT_CHARS = 60
 # Field names whose values are personal data: never copied into errors, logs or dead letters.
-_PERSONAL_FIELDS = frozenset({"phone"})
+_PERSONAL_FIELDS = frozenset({"phone", "contact_ref"})
 _KINDS = frozenset(
-    {"grid_report", "camera_alert", "disposition", "clock_tick", "incident", "transition", "dead_letter"}
+    {
+        "grid_report",
+        "camera_alert",
+        "disposition",
+        "clock_tick",
+        "citizen_report",
+        "incident",
+        "transition",
+        "dead_letter",
+    }
 )
 
 M = TypeVar("M", bound=BaseModel)
 U = TypeVar("U")
 
 # encode() always writes "kind" first, so a payload usually names its model in its first 13 bytes:
-# b'{"kind":"' plus the kind's first four letters, which differ between all seven kinds. One slice and one
+# b'{"kind":"' plus the kind's first four letters, which differ between all eight kinds. One slice and one
 # dict lookup then pick the model, cheaper than the discriminated union's dispatch; the model's own kind
 # Literal still checks the whole value. Anything else takes the general union path.
 _PREFIX_LENGTH = len(b'{"kind":"') + 4
-_INTAKE_MODELS: dict[bytes, type[IntakeUnion]] = {
+_INTAKE_MODELS: dict[bytes, type[AnyIntake]] = {
     f'{{"kind":"{m.model_fields["kind"].default}"'.encode()[:_PREFIX_LENGTH]: m
-    for m in (GridReport, CameraAlert, Disposition, ClockTick)
+    for m in (GridReport, CameraAlert, Disposition, ClockTick, CitizenReport)
 }
 _ALL_MODELS: dict[bytes, type[MessageUnion]] = {
     f'{{"kind":"{m.model_fields["kind"].default}"'.encode()[:_PREFIX_LENGTH]: m
-    for m in (GridReport, CameraAlert, Disposition, ClockTick, Incident, Transition, DeadLetter)
+    for m in (
+        GridReport,
+        CameraAlert,
+        Disposition,
+        ClockTick,
+        CitizenReport,
+        Incident,
+        Transition,
+        DeadLetter,
+    )
 }
 if len(_ALL_MODELS) != len(_KINDS):  # a new kind sharing four letters with another must not shadow it
     raise RuntimeError("message kinds must differ in their first four letters")
-_intake_adapter: TypeAdapter[IntakeUnion] = TypeAdapter(IntakeMessage)
+# The general path (a payload that does not start with a known kind) keeps the core's union, so its error
+# messages, and the dead letters that quote them, stay what they were; a citizen's report, encoded by the
+# web command centre, always starts with its kind and takes the fast path.
+_intake_adapter: TypeAdapter[AnyIntake] = TypeAdapter(IntakeMessage)
 _message_adapter: TypeAdapter[MessageUnion] = TypeAdapter(Message)
 
 
@@ -80,8 +102,8 @@ def decode(raw: bytes, model: type[M]) -> M:
         raise _internal(raw, exc) from exc
 
 
-def decode_intake(raw: bytes) -> IntakeUnion:
-    """Decode any intake message (grid report, camera alert, disposition, clock tick) by its ``kind``."""
+def decode_intake(raw: bytes) -> AnyIntake:
+    """Decode any intake message (grid report, camera alert, disposition, clock tick, citizen report)."""
     return _decode_by_kind(raw, _INTAKE_MODELS, _intake_adapter)
 
 

@@ -64,6 +64,7 @@ __all__ = [
     "MAX_SOURCE_EVENTS",
     "REPORT_CLOCK_SKEW",
     "CameraAlert",
+    "CitizenReport",
     "ClockTick",
     "DeadLetter",
     "Disposition",
@@ -419,15 +420,44 @@ def reason_of(error: BaseException) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", type(error).__name__).lower()
 
 
+class CitizenReport(_Message):
+    """A citizen's report through Open311 GeoReport v2 (公众参与, the web command centre's ``POST requests``).
+
+    The streams classify it like a grid report of its category. The citizen's contact details are personal
+    data and never travel in clear: ``contact_ref`` is a keyed HMAC-SHA256 of them (or None), so repeated
+    reports by one person can be linked without naming them. ``request_id`` is the public Open311 id.
+    """
+
+    kind: Literal["citizen_report"] = "citizen_report"
+    schema_version: Literal[1] = 1
+    status: MessageStatus
+    event_id: UUID
+    grid_code: GridCode  # the grid holding the location: keys the report to its township's partition
+    category: CategoryCode
+    description: Annotated[str, Field(min_length=1, max_length=500)]
+    location: GeoPoint
+    reported_at: EventTime
+    address: Annotated[str, Field(max_length=200)] = ""
+    contact_ref: Annotated[str | None, Field(pattern=r"^[0-9a-f]{64}$")] = None
+
+    _location_in_county = field_validator("location")(_in_county_box)
+
+
 # ---- unions ----------------------------------------------------------------------------------------------
 
 IntakeUnion = GridReport | CameraAlert | Disposition | ClockTick
 """The intake message types as a plain union (for ``isinstance``-style narrowing and return types)."""
 
 IntakeMessage = Annotated[IntakeUnion, Field(discriminator="kind")]
-"""Any intake message, discriminated on ``kind``."""
+"""Any intake message the decision core takes, discriminated on ``kind``."""
 
-MessageUnion = GridReport | CameraAlert | Disposition | ClockTick | Incident | Transition | DeadLetter
+AnyIntake = IntakeUnion | CitizenReport
+"""What the intake topics carry: the core's messages and citizens' reports (taken as grid reports)."""
+
+
+MessageUnion = (
+    GridReport | CameraAlert | Disposition | ClockTick | CitizenReport | Incident | Transition | DeadLetter
+)
 """Every message type."""
 
 Message = Annotated[MessageUnion, Field(discriminator="kind")]

@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from importlib import resources
 from typing import Any
 from uuid import UUID
@@ -38,6 +41,15 @@ from gridflow.web.actions import ACTIONS, ActionError, disposition_for
 from gridflow.web.atom import atom_feed
 from gridflow.web.board import Board, Change
 from gridflow.web.feed import Hub, Reader, sse
+from gridflow.web.open311 import (
+    MAX_BODY_BYTES,
+    Open311Error,
+    RateLimit,
+    citizen_report,
+    parse_fields,
+    public_status,
+    services,
+)
 from schemas.enums import Level, TransitionReason
 from schemas.geography import CITY_CODE, geography
 from schemas.messages import Disposition
@@ -103,8 +115,18 @@ def meta() -> dict[str, Any]:
     }
 
 
-def create_app(config: WebConfig, send: Send | None = None, read: bool = True) -> Starlette:
-    """The application; ``send`` replaces the Kafka producer, ``read=False`` skips the reader (unit tests)."""
+def create_app(
+    config: WebConfig,
+    send: Send | None = None,
+    read: bool = True,
+    rate: RateLimit | None = None,
+    contact_key: bytes | None = None,
+) -> Starlette:
+    """The application; ``send`` replaces the Kafka producer, ``read=False`` skips the reader (unit tests).
+
+    ``rate`` limits Open311 requests per client; ``contact_key`` keys the hash of citizens' contact details
+    (a random key per process when None: hashes then link reports within one run only).
+    """
     from schemas import encode
     from schemas.topics import topics
 
@@ -265,6 +287,61 @@ def create_app(config: WebConfig, send: Send | None = None, read: bool = True) -
             return _error(404, f"no alert {name!r}")
         return Response(found.xml, media_type="application/cap+xml")
 
+    limiter = rate or RateLimit()
+    key = contact_key or os.urandom(32)
+    received: dict[str, datetime] = {}  # Open311 requests accepted by this process, until decided
+
+    def open311_json(body: object, status: int = 200) -> Response:
+        return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+    async def open311_services(request: Request) -> Response:
+        return open311_json(services())
+
+    async def open311_post(request: Request) -> Response:
+        client = request.client.host if request.client else "?"
+        if not limiter.allow(client, time.monotonic()):
+            return open311_json(Open311Error(429, "too many requests: try again in a minute").body(), 429)
+        declared = request.headers.get("content-length", "0")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            return open311_json(Open311Error(413, f"request body over {MAX_BODY_BYTES} bytes").body(), 413)
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                return open311_json(
+                    Open311Error(413, f"request body over {MAX_BODY_BYTES} bytes").body(), 413
+                )
+        with lock:
+            clock = board.clock
+        try:
+            fields = parse_fields(body, request.headers.get("content-type", ""))
+            if clock is None:
+                raise Open311Error(503, "the command centre has not seen the streams' clock yet")
+            report = citizen_report(fields, clock, key)
+        except Open311Error as exc:
+            return open311_json(exc.body(), exc.status)
+        sender: Send = state["send"]
+        township = geography().township_of(report.grid_code)
+        await run_in_threadpool(sender, names.grid_reports.name, township.encode(), encode(report))
+        request_id = str(report.event_id)
+        if len(received) > 10_000:
+            received.clear()
+        received[request_id] = report.reported_at
+        notice = "received; the command centre decides who handles it"
+        return open311_json([{"service_request_id": request_id, "service_notice": notice}], 201)
+
+    async def open311_status(request: Request) -> Response:
+        request_id = request.path_params["request_id"]
+        try:
+            event_id = UUID(request_id)
+        except ValueError:
+            return open311_json(Open311Error(404, "no such request").body(), 404)
+        with lock:
+            incident = board.incident_of(event_id)
+        if incident is None and request_id not in received:
+            return open311_json(Open311Error(404, "no such request").body(), 404)
+        return open311_json([public_status(request_id, incident, received.get(request_id))])
+
     routes = [
         Route("/", index),
         Route("/county/{code}", county_page),
@@ -275,6 +352,9 @@ def create_app(config: WebConfig, send: Send | None = None, read: bool = True) -
         Route("/api/incidents/{incident_id}", incident),
         Route("/api/incidents/{incident_id}/actions", act, methods=["POST"]),
         Route("/cap/alerts.atom", cap_feed),
+        Route("/open311/v2/services.json", open311_services),
+        Route("/open311/v2/requests.json", open311_post, methods=["POST"]),
+        Route("/open311/v2/requests/{request_id}.json", open311_status),
         Route("/cap/{identifier}", cap_alert),
         Mount("/static", app=StaticFiles(directory=str(static)), name="static"),
     ]

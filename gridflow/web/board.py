@@ -113,6 +113,7 @@ class Board:
     clock: datetime | None = None  # the newest event time seen: the streams' progress
     alerts: deque[tuple[str, Alert]] = field(default_factory=lambda: deque(maxlen=FEED_SIZE))  # (county, CAP)
     last_alert: dict[UUID, tuple[str, str]] = field(default_factory=dict)
+    by_source: dict[UUID, UUID] = field(default_factory=dict)  # source event id → incident (Open311 status)
 
     def _tick(self, at: datetime) -> None:
         if self.clock is None or at > self.clock:
@@ -124,6 +125,8 @@ class Board:
         if known is not None and incident.version < known.version:
             return []  # an older state redelivered
         self.incidents[incident.incident_id] = incident
+        for event_id in incident.source_event_ids:
+            self.by_source[event_id] = incident.incident_id
         changes = [Change("incident", incident.county_code, incident_row(incident))]
         waiting = self.waiting.get(incident.incident_id)
         if waiting:
@@ -182,6 +185,8 @@ class Board:
         )
         for incident in finished[: len(self.incidents) - MAX_INCIDENTS + MAX_INCIDENTS // 10]:
             self.incidents.pop(incident.incident_id, None)
+            for event_id in incident.source_event_ids:
+                self.by_source.pop(event_id, None)
             for transition in self.history.pop(incident.incident_id, ()):
                 self.seen.discard(transition.transition_id)
 
@@ -204,6 +209,15 @@ class Board:
             "incidents": incidents,
             "feed": feed[:200],
         }
+
+    def incident_of(self, event_id: UUID) -> Incident | None:
+        """The incident a source event (e.g. a citizen's report) became, following merges."""
+        incident = self.incidents.get(self.by_source.get(event_id, event_id))
+        for _ in range(8):  # a merged incident points at its survivor
+            if incident is None or incident.merged_into is None:
+                break
+            incident = self.incidents.get(incident.merged_into)
+        return incident
 
     def detail(self, incident_id: UUID) -> dict[str, Any] | None:
         """An incident in full (every field the contract has, so new ones appear), with its history."""

@@ -33,9 +33,19 @@ import orjson
 from schemas.decode import decode_intake, encode
 from schemas.enums import DeadLetterReason, MessageStatus
 from schemas.errors import DecodeError
-from schemas.messages import CameraAlert, ClockTick, DeadLetter, Disposition, GridReport, Incident, Transition
+from schemas.messages import (
+    CameraAlert,
+    CitizenReport,
+    ClockTick,
+    DeadLetter,
+    Disposition,
+    GridReport,
+    Incident,
+    Transition,
+)
 from schemas.stages import CheckpointRecord, Watermark
 from streams.core.chain import ChainWriter, Checkpoint, decode, follow, merge
+from streams.core.citizen import as_grid_report
 from streams.core.escalation import Engine
 from streams.core.outputs import ClusterSignal, DeadLetterRequest, ErrorClass, Output, SourceRef
 from streams.core.sequencer import Held, Intake, Sequencer
@@ -97,6 +107,8 @@ class PartitionRunner:
             message = decode_intake(raw or b"")
         except DecodeError as error:
             return [self._dead_letter(topic, offset, raw, DeadLetterReason.DECODE_ERROR, str(error))]
+        if isinstance(message, CitizenReport):
+            message = as_grid_report(message)  # decided like a grid report of its category
         if isinstance(message, ClockTick) and message.partition != self.partition:
             return [
                 self._dead_letter(
