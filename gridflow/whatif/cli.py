@@ -20,7 +20,9 @@ import typer
 from infra.errors import ConfigError
 
 if TYPE_CHECKING:
+    from gridflow.whatif.offline import Load
     from gridflow.whatif.policies import NamedPolicy
+    from schemas.policy import Policy
 
 HANDLERS = ("reactive", "scripted")
 
@@ -45,6 +47,14 @@ def whatif(
         Path | None, typer.Option(help="Handler model file (default: the bundled one).")
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Write the HTML report here.")] = None,
+    via_kafka: Annotated[
+        bool,
+        typer.Option(
+            "--via-kafka",
+            help="Also run each policy through the real worker and sink (own topics and database each); "
+            "scripted handlers.",
+        ),
+    ] = False,
     processes: Annotated[
         int | None, typer.Option(help="Processes (default: one per policy, up to the cores).")
     ] = None,
@@ -59,6 +69,8 @@ def whatif(
 
     if handlers not in HANDLERS:
         raise ConfigError(f"--handlers {handlers!r}: expected one of {', '.join(HANDLERS)}")
+    if via_kafka and handlers != "scripted":
+        raise ConfigError("--via-kafka: replays the recording's dispositions; expected --handlers scripted")
     if not scale > 0:
         raise ConfigError(f"--scale {scale}: expected a number > 0")
     if processes is not None and processes < 1:
@@ -112,6 +124,35 @@ def whatif(
         note = f"{load.describe()}, {handlers} handlers"
         path = write_whatif_report(outcomes, named_differences(named), out, sweep, note)
         typer.echo(f"report: {path}")
+    if via_kafka:
+        _via_kafka(named, load, base.policy)
+
+
+def _via_kafka(named: list[NamedPolicy], load: Load, base: Policy) -> None:
+    from gridflow.demo.figures import summary_rows
+    from gridflow.whatif.table import store_table
+    from gridflow.whatif.via_kafka import run_via_kafka
+    from producers.recording import RecordingWriter
+    from producers.simulator import Simulator
+
+    with tempfile.TemporaryDirectory(prefix="gridflow-whatif-") as tmp:
+        recording = load.recording
+        if recording is None:  # the same records the offline runs simulated, written once
+            recording = Path(tmp) / "load.jsonl"
+            from producers.scenario import scenario
+
+            sim = Simulator(
+                scenario(load.scenario), load.seed, duration=load.duration, scale=load.scale, policy=base
+            )
+            with RecordingWriter(recording, sim.header) as writer:
+                for record in sim:
+                    writer.write(record)
+                writer.close(sim.summary)
+        runs = run_via_kafka(named, recording, echo=lambda line: typer.echo(line, err=True))
+    for line in store_table(
+        [f"{r.name} ({r.database})" for r in runs], [summary_rows(r.summary) for r in runs]
+    ):
+        typer.echo(line)
 
 
 def named_differences(named: list[NamedPolicy]) -> dict[str, list[tuple[str, str, str]]]:

@@ -137,3 +137,12 @@ def kpi_table(outcomes: Sequence[Outcome]) -> list[str]:
     for label, values in kpi_rows(outcomes):
         rows.append([label, *(_cell(v) for v in values), *(_delta(values[0], v) for v in values[1:])])
     return render(rows)
+
+
+def store_table(names: Sequence[str], rows_per_run: Sequence[Sequence[tuple[str, str]]]) -> list[str]:
+    """The store's KPI summaries (``gridflow.demo.figures.summary_rows``) of several runs side by side."""
+    head = ["KPI (from the store)", *names]
+    rows = [head]
+    for i, (label, _) in enumerate(rows_per_run[0]):
+        rows.append([label, *(run[i][1] for run in rows_per_run)])
+    return render(rows)
