@@ -202,6 +202,14 @@ class CameraAlert(_Message):
     _location_in_county = field_validator("location")(_in_county_box)
 
 
+BodyCode = Annotated[str, Field(pattern=r"^((\d{6}|\d{9}|\d{12}):[a-z][a-z0-9_]{1,40})?$")]
+"""A handling body (``"<unit code>:<kind>"``, ``schemas.bodies``); empty where none is named."""
+
+Outcome = Literal["mediated", "litigated", "arbitrated", "referred", "handled"]
+"""How a body settled (or passed on) a matter: mediation agreement, judgment, arbitral award, referral to
+court after failed mediation (诉调对接), or handled by an administrative, police or coordination body."""
+
+
 class Disposition(_Message):
     """Feedback from a handling unit about an incident (处置反馈)."""
 
@@ -215,6 +223,9 @@ class Disposition(_Message):
     action: DispositionAction
     at: EventTime
     note: Annotated[str, Field(max_length=500)] = ""
+    # 多元化解: the body that acted and, on resolve or a referral, how (empty on older messages).
+    body: BodyCode = ""
+    outcome: Outcome | None = None
 
 
 class ClockTick(_Message):
@@ -272,6 +283,10 @@ class Incident(_Message):
     # The policy (``name/version`` of policy.toml) its latest version was decided under; empty only on
     # messages written before policies were recorded.
     policy_version: PolicyVersion = ""
+    # 多元化解: the body leading at the current level, its co-handlers, and the rule that named them.
+    lead_body: BodyCode = ""
+    co_bodies: Annotated[tuple[BodyCode, ...], Field(max_length=8)] = ()
+    body_rule: Annotated[str, Field(max_length=32)] = ""
 
     @property
     def is_exercise(self) -> bool:
@@ -337,6 +352,9 @@ class Transition(_Message):
     # Units this change notifies besides the handler (the county of a severity-5 matter routed to the city).
     notified_units: Annotated[tuple[UnitCode, ...], Field(max_length=5)] = ()
     policy_version: PolicyVersion = ""  # the policy (name/version) this change was decided under
+    lead_body: BodyCode = ""  # the body leading after this change, its co-handlers, and the rule naming them
+    co_bodies: Annotated[tuple[BodyCode, ...], Field(max_length=8)] = ()
+    body_rule: Annotated[str, Field(max_length=32)] = ""
 
 
 class DeadLetter(_Message):

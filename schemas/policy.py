@@ -68,6 +68,29 @@ class ReportThresholds(BaseModel):
         return tuple(value) if isinstance(value, list) else value
 
 
+class HandlingRule(BaseModel):
+    """多元化解: for these categories or groups (none: any) at these levels, lead and co-handler kinds."""
+
+    model_config = _STRICT
+
+    id: Annotated[str, Field(pattern=r"^H-[A-Z]+-\d{3}$")]
+    levels: tuple[Level, ...]
+    lead: Annotated[str, Field(min_length=1, max_length=40)]
+    co: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+
+    @field_validator("levels", mode="before")
+    @classmethod
+    def _level_names(cls, value: object) -> object:
+        return tuple(_level(v) for v in value) if isinstance(value, list | tuple) else value
+
+    @field_validator("co", "categories", "groups", mode="before")
+    @classmethod
+    def _tuples(cls, value: object) -> object:
+        return tuple(value) if isinstance(value, list) else value
+
+
 def _level(value: object) -> object:
     """A level written by name in the file (``"county"``) as a `Level`."""
     if isinstance(value, str):
@@ -103,6 +126,12 @@ class Policy(BaseModel):
     county_cluster_townships: Annotated[int, Field(ge=1)]
     severity_levels: tuple[SeverityLevel, ...]
     report_thresholds: ReportThresholds
+    handling_rules: tuple[HandlingRule, ...]
+
+    @field_validator("handling_rules", mode="before")
+    @classmethod
+    def _rule_rows(cls, value: object) -> object:
+        return tuple(value) if isinstance(value, list) else value
 
     @property
     def label(self) -> str:

@@ -102,6 +102,8 @@ COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
         "action",
         "at",
         "note",
+        "body",
+        "outcome",
         *_SOURCE,
     ),
     "incidents": (
@@ -127,6 +129,9 @@ COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
         "merged_into",
         "notified_units",
         "policy_version",
+        "lead_body",
+        "co_bodies",
+        "body_rule",
         "ingested_at",
     ),
     "transitions": (
@@ -145,6 +150,9 @@ COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
         "handling_unit",
         "notified_units",
         "policy_version",
+        "lead_body",
+        "co_bodies",
+        "body_rule",
         "ingested_at",
     ),
     "county_alerts": (
@@ -295,6 +303,8 @@ def disposition_row(msg: Disposition, source: Source, raw: bytes, ingested_at: i
         DISPOSITION_ACTION[msg.action],
         epoch(msg.at),
         msg.note,
+        msg.body,
+        msg.outcome or "",
         source.topic,
         source.partition,
         source.offset,
@@ -328,6 +338,9 @@ def incident_row(msg: Incident, ingested_at: int) -> Row:
         msg.merged_into,
         list(msg.notified_units),
         msg.policy_version,
+        msg.lead_body,
+        list(msg.co_bodies),
+        msg.body_rule,
         ingested_at,
     )
 
@@ -350,6 +363,9 @@ def transition_row(msg: Transition, ingested_at: int) -> Row:
         msg.handling_unit,
         list(msg.notified_units),
         msg.policy_version,
+        msg.lead_body,
+        list(msg.co_bodies),
+        msg.body_rule,
         ingested_at,
     )
 

@@ -41,6 +41,8 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
 
+from schemas.bodies import HandlingTable, bodies
+from schemas.bodies import resolve as resolve_handling
 from schemas.enums import IncidentStatus, Level, MessageStatus, TransitionReason
 from schemas.geography import Geography, geography
 from schemas.ids import incident_id_for
@@ -103,6 +105,11 @@ class Engine:
     policy: Policy
     geography: Geography
     settings: StreamSettings = field(default_factory=StreamSettings)
+
+    @functools.cached_property
+    def handling(self) -> HandlingTable:
+        """Who leads a matter of each category at each level (policy.handling_rules over the bodies)."""
+        return HandlingTable(resolve_handling(self.policy, self.taxonomy, bodies()), self.geography)
 
     @functools.cached_property
     def horizons(self) -> Horizons:
@@ -183,6 +190,7 @@ class _Step(Working):
             geography=engine.geography,
             settings=engine.settings,
             horizons=engine.horizons,
+            handling=engine.handling,
             state=state,
             ref=ref,
         )
@@ -488,6 +496,7 @@ class _Step(Working):
                 "reasons": merge_reasons((), rule_ids),
                 "notified_units": self.notified(grid_code, cls.severity, status, ()),
                 "policy_version": self.policy_version,
+                **self.bodies_at(grid_code, cls.category, level),
             },
         )
         st = IncidentState(

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 from uuid import UUID
 
+from schemas.bodies import HandlingTable
 from schemas.enums import IncidentStatus, Level, TransitionReason
 from schemas.geography import Geography
 from schemas.ids import transition_id_for
@@ -116,6 +117,7 @@ class Working:
         geography: Geography,
         settings: StreamSettings,
         horizons: Horizons,
+        handling: HandlingTable,
         state: PartitionState,
         ref: SourceRef | None,
     ) -> None:
@@ -125,6 +127,7 @@ class Working:
         self.cfg = settings
         self.policy_version = policy.label
         self.h = horizons
+        self.handling = handling
         self.ref = ref
         self.state = state
         self.clock = state.clock
@@ -405,6 +408,9 @@ class Working:
                     "source_event_id": source_event_id,
                     "handling_unit": inc.handling_unit,
                     "policy_version": self.policy_version,
+                    "lead_body": inc.lead_body,
+                    "co_bodies": inc.co_bodies,
+                    "body_rule": inc.body_rule,
                     "notified_units": (
                         inc.notified_units
                         if before is None or before.notified_units == inc.notified_units
@@ -431,6 +437,7 @@ class Working:
         level = updates.get("level", before.level)
         if level != before.level:
             updates["handling_unit"] = handling_unit(self.geo, before.grid_code, level)
+            updates.update(self.bodies_at(before.grid_code, before.category, level))
         updates["version"] = before.version + 1
         updates["updated_at"] = max(before.updated_at, at)
         updates["reasons"] = merge_reasons(before.reasons, rule_ids)
@@ -448,6 +455,11 @@ class Working:
         self.touched[after.incident_id] = new
         self.transition(after, before, reason, at, rule_ids, source_event_id)
         return new
+
+    def bodies_at(self, grid_code: str, category: str, level: Level) -> dict[str, Any]:
+        """The incident fields naming who leads at ``level`` (多元化解), and the rule that says so."""
+        lead, co, rule_id = self.handling.bodies(grid_code, category, level)
+        return {"lead_body": lead, "co_bodies": co, "body_rule": rule_id}
 
     def notified(
         self, grid_code: str, severity: int, status: IncidentStatus, already: tuple[str, ...]
