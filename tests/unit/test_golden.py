@@ -28,8 +28,8 @@ from schemas.topics import topics
 from streams.core.escalation import Engine
 from streams.core.runner import PartitionRunner
 
-RUNNER_DIGEST = "07bca9f0174d10378df9a26fd625617e1dbb9e7cfaa7df0956b1a628f0a5fd44"
-ENGINE_DIGEST = "27975dd05c38d4a8c6f379755f1e81689a92efcc89465448fbd74ef3362bdff7"
+RUNNER_DIGEST = "a1d1da541f4adc1bf44bf7472b92ad34513c562e4d8f5fced7db38c78f8af256"
+ENGINE_DIGEST = "919dd9ce3c97b14ac609870c6e8f616756a3358f3344ea3178fb06f06513f7b0"
 
 
 def runner_digest() -> str:
