@@ -18,10 +18,13 @@ from typing import Final
 
 from producers.record import Kind, Record
 from producers.texts import Facts, texts
+from schemas.bodies import HandlingTable, bodies, handling_table
 from schemas.decode import encode
 from schemas.enums import AlertType, DispositionAction, Level, MessageStatus
 from schemas.geography import Geography, Unit
-from schemas.messages import CameraAlert, Disposition, GeoPoint, GridReport, Reporter
+from schemas.messages import CameraAlert, Disposition, GeoPoint, GridReport, Outcome, Reporter
+from schemas.policy import policy
+from schemas.taxonomy import taxonomy
 from schemas.topics import CAMERA_ALERTS, DISPOSITIONS, GRID_REPORTS
 
 EXERCISE: Final = MessageStatus.EXERCISE
@@ -69,6 +72,10 @@ class GridInfo:
     cameras: int
 
 
+# Salt of the random stream that decides settlements (kept apart from the disposition's own draws).
+_SETTLEMENT_STREAM: Final = 0x5E7_71E0
+
+
 class EventFactory:
     """Builds records for one simulation (``start`` is the time origin of every ``*_ms`` offset)."""
 
@@ -77,6 +84,8 @@ class EventFactory:
         self.start = start
         self._grids: dict[str, GridInfo] = {}
         self._texts = texts()
+        self._handling: HandlingTable | None = None
+        self._directory = bodies()
 
     def time(self, ms: int) -> datetime:
         return self.start + timedelta(milliseconds=ms)
@@ -181,15 +190,19 @@ class EventFactory:
         grid: str,
         action: DispositionAction,
         level: Level,
+        category: str | None = None,
     ) -> Record:
         """A disposition from the grid's unit at ``level``; ``seed`` draws its event id and note.
 
         Dispositions are planned long before they are due, so the plan keeps only this seed and the
-        message is built when it is emitted (a day of pending dispositions stays small in memory).
+        message is built when it is emitted (a day of pending dispositions stays small in memory). With
+        the incident's ``category`` it names the acting body and, on a resolution, the outcome
+        (`settlement`), drawn from a second stream of the same seed so the other draws stay as they were.
         """
         rng = random.Random(seed)
         info = self.grid(grid)
         at = self.time(ms)
+        body, outcome = ("", None) if category is None else self._settlement(seed, grid, category, action, level)
         message = Disposition(
             status=EXERCISE,
             event_id=uuid_from(rng),
@@ -199,8 +212,35 @@ class EventFactory:
             action=action,
             at=at,
             note=self._texts.note(action, rng, info.facts),
+            body=body,
+            outcome=outcome,
         )
         return self._record(DISPOSITIONS, info.township, at, "disposition", message)
+
+    def _settlement(
+        self, seed: int, grid: str, category: str, action: DispositionAction, level: Level
+    ) -> tuple[str, Outcome | None]:
+        """多元化解: the body acting (the lead body at ``level``) and, on resolve, how it settled.
+
+        A mediating body settles a dispute with the success rate of its dispute type
+        (``bodies.toml [mediation]``); when mediation fails the matter is referred to the county's people's
+        court (诉调对接), which settles it by judgment: the resolution then comes from the court, litigated.
+        Other bodies' resolutions are ``handled`` (arbitration bodies': ``arbitrated``).
+        """
+        if self._handling is None:
+            self._handling = handling_table(policy(), taxonomy())
+        lead, _, _ = self._handling.bodies(grid, category, level)
+        if action is not DispositionAction.RESOLVE:
+            return lead, None
+        role = self._directory.roles[lead.split(":", 1)[1]]
+        if role == "arbitration":
+            return lead, "arbitrated"
+        odds = self._directory.mediation.get(category)
+        if role != "mediation" or odds is None:
+            return lead, "handled"
+        if random.Random(seed ^ _SETTLEMENT_STREAM).random() < odds.success:
+            return lead, "mediated"
+        return f"{grid[:6]}:court", "litigated"
 
     @staticmethod
     def _record(

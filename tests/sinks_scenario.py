@@ -70,6 +70,7 @@ def _grids(county: str) -> list[str]:
 
 
 GA1, GA2 = _grids("150802")[:2]
+VILLAGE_COMMITTEE = f"{GA1[:12]}:mediation_committee"  # the 人民调解委员会 of GA1's village
 GB1, GB2 = _grids("150821")[:2]
 
 
@@ -121,7 +122,14 @@ def camera_alert(name: str, grid: str, camera: int, alert_type: AlertType, hours
 
 
 def disposition(
-    name: str, incident: UUID, grid: str, unit: str, action: DispositionAction, hours: float
+    name: str,
+    incident: UUID,
+    grid: str,
+    unit: str,
+    action: DispositionAction,
+    hours: float,
+    body: str = "",
+    outcome: str | None = None,
 ) -> Disposition:
     return Disposition.model_validate(
         {
@@ -133,6 +141,8 @@ def disposition(
             "action": action,
             "at": at(hours),
             "note": "已处置",
+            "body": body,
+            "outcome": outcome,
         }
     )
 
@@ -374,8 +384,21 @@ CAMERA_ALERTS = [
     camera_alert("a5", GA2, 1, AlertType.FIRE_SMOKE, 5.5),
 ]
 DISPOSITIONS = [
-    disposition("d1", STORIES["A"].incident_id, GA1, GA1, DispositionAction.RESOLVE, 2),
-    disposition("d2", STORIES["D"].incident_id, GB1, "150821", DispositionAction.RESOLVE, 53),
+    # 多元化解: A's neighbour dispute settled by its village's mediation committee; D's small debt, after a
+    # failed mediation, judged by the county court (诉调对接).
+    disposition(
+        "d1", STORIES["A"].incident_id, GA1, GA1, DispositionAction.RESOLVE, 2, VILLAGE_COMMITTEE, "mediated"
+    ),
+    disposition(
+        "d2",
+        STORIES["D"].incident_id,
+        GB1,
+        "150821",
+        DispositionAction.RESOLVE,
+        53,
+        "150821:court",
+        "litigated",
+    ),
 ]
 
 
@@ -437,6 +460,16 @@ def _day(hours: float) -> str:
 
 # The answer of every query in sinks/queries/, computed by hand from the scenario table above.
 EXPECTED: dict[str, list[tuple[object, ...]]] = {
+    # 多元化解: d1 mediated (150802 neighbour), d2 litigated (150821 small_debt).
+    "settled_by_mediation_vs_litigation": [
+        ("150802", "neighbour", 1, 1, 0, 0, 1.0),
+        ("150821", "small_debt", 1, 0, 1, 0, 0.0),
+    ],
+    # d1: A opened 08:00, settled 2 h later; d2: D opened 11:00, settled at 53 h → 50 h.
+    "body_load_and_time_to_resolve": [
+        (VILLAGE_COMMITTEE, "mediation_committee", 1, 1, 2.0),
+        ("150821:court", "court", 1, 1, 50.0),
+    ],
     # Matters (not false alarm, merged or pending): A B C D E G J. Settled: A grid, B village, C township,
     # D county, G village.
     "share_settled_village": [(5, 3, 0.6)],
