@@ -202,7 +202,9 @@ class EventFactory:
         rng = random.Random(seed)
         info = self.grid(grid)
         at = self.time(ms)
-        body, outcome = ("", None) if category is None else self._settlement(seed, grid, category, action, level)
+        body, outcome = (
+            ("", None) if category is None else self._settlement(seed, grid, category, action, level)
+        )
         message = Disposition(
             status=EXERCISE,
             event_id=uuid_from(rng),

@@ -493,7 +493,9 @@ class Simulator:
     ) -> None:
         sla = self._tax.categories[category].sla
         for step in plan_chain(rng, ms, severity, sla, self.scenario.handling):
-            self._dispose(factory, schedule, rng, step.at_ms, incident, grid, step.action, step.level, category)
+            self._dispose(
+                factory, schedule, rng, step.at_ms, incident, grid, step.action, step.level, category
+            )
 
     @staticmethod
     def _dispose(
@@ -509,4 +511,6 @@ class Simulator:
     ) -> None:
         # The seed is drawn even when the step falls after the period, so the draws do not depend on it.
         seed = rng.getrandbits(64)
-        schedule(ms, functools.partial(factory.disposition, seed, ms, incident, grid, action, level, category))
+        schedule(
+            ms, functools.partial(factory.disposition, seed, ms, incident, grid, action, level, category)
+        )
