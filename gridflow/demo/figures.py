@@ -50,6 +50,11 @@ class Summary:
     escalated_to_city: int
     sla_compliance: dict[int, float | None] = field(default_factory=dict)
     escalation_reasons: dict[str, int] = field(default_factory=dict)
+    # 多元化解 (司法一元 → 社会多元): disputes settled by mediation, a court after referral, arbitration.
+    mediated: int = 0
+    litigated: int = 0
+    arbitrated: int = 0
+    mediation_share: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +67,9 @@ class Figures:
     by_hour: list[tuple[str, float]]
     funnel: list[tuple[str, int, int, int]]  # level label, entered, escalated onward, settled here
     database: str
+    # 多元化解: per dispute type (mediated, litigated), and the matters settled per kind of body.
+    settlement_by_category: list[tuple[str, int, int]] = field(default_factory=list)
+    settled_by_body_kind: list[tuple[str, float]] = field(default_factory=list)
 
 
 def _int(value: Value) -> int:
@@ -105,7 +113,15 @@ def read_summary(writer: Writer) -> Summary:
     ).rows:
         if reason in reasons:
             reasons[str(reason)] = _int(count)
+    settlements = run_query(writer, "settled_by_mediation_vs_litigation").dicts()
+    mediated = sum(_int(r["mediated"]) for r in settlements)
+    litigated = sum(_int(r["litigated"]) for r in settlements)
+    arbitrated = sum(_int(r["arbitrated"]) for r in settlements)
     return Summary(
+        mediated=mediated,
+        litigated=litigated,
+        arbitrated=arbitrated,
+        mediation_share=_share(mediated, mediated + litigated + arbitrated),
         escalation_reasons=reasons,
         intake_events=_int(writer.query(f"SELECT count() FROM {db}.events_distinct").scalar()),
         incidents=matters,
@@ -154,7 +170,19 @@ def read_figures(writer: Writer) -> Figures:
         known = tax.categories.get(code)
         return f"{known.name_zh} {code}" if known else code
 
+    by_category: dict[str, list[int]] = {}
+    for row in run_query(writer, "settled_by_mediation_vs_litigation").dicts():
+        counts = by_category.setdefault(category_name(str(row["category"])), [0, 0])
+        counts[0] += _int(row["mediated"])
+        counts[1] += _int(row["litigated"])
+    kinds: dict[str, int] = {}
+    for row in run_query(writer, "body_load_and_time_to_resolve").dicts():
+        kinds[str(row["kind"])] = kinds.get(str(row["kind"]), 0) + _int(row["settled"])
     return Figures(
+        settlement_by_category=[(name, m, lit) for name, (m, lit) in sorted(by_category.items())],
+        settled_by_body_kind=[
+            (k, float(n)) for k, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])) if n
+        ],
         summary=read_summary(writer),
         by_county=[(f"{geo.unit(str(code)).name} {code}", float(_int(n))) for code, n in counties],
         by_category=[(category_name(str(code)), float(_int(n))) for code, n in categories],
@@ -182,6 +210,10 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
         ("escalations to county (L4)", f"{summary.escalated_to_county:,}"),
         ("escalations to city (L5)", f"{summary.escalated_to_city:,}"),
         ("reopen rate", _pct(summary.reopen_rate)),
+        ("多元化解 disputes settled by mediation", f"{summary.mediated:,}"),
+        ("disputes judged by a court (诉调对接)", f"{summary.litigated:,}"),
+        ("disputes settled by arbitration", f"{summary.arbitrated:,}"),
+        ("mediation share (司法一元 → 社会多元)", _pct(summary.mediation_share)),
     ]
     rows += [(f"transitions for {reason}", f"{n:,}") for reason, n in summary.escalation_reasons.items()]
     rows += [

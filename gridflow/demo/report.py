@@ -66,6 +66,19 @@ def charts(figures: Figures) -> list[str]:
             color=PALETTE[3],
             label_width=190,
         ),
+        grouped_bar_chart(
+            "多元化解 Disputes settled by mediation vs a court, per dispute type",
+            [name for name, _, _ in figures.settlement_by_category],
+            [
+                Series("mediated 调解", [float(m) for _, m, _ in figures.settlement_by_category], PALETTE[2]),
+                Series(
+                    "litigated 诉讼", [float(x) for _, _, x in figures.settlement_by_category], PALETTE[1]
+                ),
+            ],
+        ),
+        bar_chart(
+            "多元化解 Matters settled per kind of body", figures.settled_by_body_kind, color=PALETTE[4]
+        ),
     ]
 
 

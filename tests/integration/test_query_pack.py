@@ -22,6 +22,7 @@ from sinks_scenario import (
     TRANSITIONS,
 )
 
+from gridflow.demo.figures import read_figures, read_summary
 from schemas.messages import MessageUnion
 from sinks import (
     Writer,
@@ -125,3 +126,17 @@ def test_query_pack_agrees_with_the_streams_reference_kpis(loaded: Writer) -> No
         (r["grid_code"], r["category"], r["repeat_escalations"]) for r in rows("repeat_dispute_hotspots")
     ]
     assert hotspots == reference.repeat_hotspots
+
+
+def test_the_demo_summary_and_report_show_the_multi_party_figures(loaded: Writer) -> None:
+    # 多元化解 in the analyst summary and the report's figures, from the same query pack.
+    summary = read_summary(loaded)
+    assert (summary.mediated, summary.litigated, summary.arbitrated, summary.mediation_share) == (
+        1,
+        1,
+        0,
+        0.5,
+    )
+    figures = read_figures(loaded)
+    assert figures.settled_by_body_kind == [("court", 1.0), ("mediation_committee", 1.0)]
+    assert [(m, lit) for _, m, lit in figures.settlement_by_category] == [(1, 0), (0, 1)]

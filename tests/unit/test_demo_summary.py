@@ -20,6 +20,10 @@ SUMMARY = Summary(
     escalated_to_city=22,
     escalation_reasons={"sla_breach": 1234, "cluster": 0},
     sla_compliance={1: 0.98, 2: None, 3: 1.0, 4: 1.0, 5: 0.1364},
+    mediated=1200,
+    litigated=150,
+    arbitrated=10,
+    mediation_share=0.8824,
 )
 
 
@@ -35,6 +39,9 @@ def test_summary_formats_counts_percentages_and_missing_ratios() -> None:
     assert rows["SLA compliance L5 city"] == "13.64%"
     assert rows["transitions for sla_breach"] == "1,234"
     assert rows["transitions for cluster"] == "0"
+    assert rows["多元化解 disputes settled by mediation"] == "1,200"
+    assert rows["disputes judged by a court (诉调对接)"] == "150"
+    assert rows["mediation share (司法一元 → 社会多元)"] == "88.24%"
 
 
 def test_each_printed_line_splits_into_label_and_value() -> None:

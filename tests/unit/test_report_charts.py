@@ -26,6 +26,9 @@ def figures() -> Figures:
         escalated_to_county=12,
         escalated_to_city=22,
         sla_compliance={1: 0.98, 2: 1.0, 3: None, 4: 1.0, 5: 0.1364},
+        mediated=46,
+        litigated=7,
+        mediation_share=0.8679,
     )
     return Figures(
         summary=summary,
@@ -34,6 +37,8 @@ def figures() -> Figures:
         by_hour=[(f"{h:02d}", float(h % 5)) for h in range(24)],
         funnel=[("grid", 122, 20, 45), ("village", 114, 13, 17), ("city", 22, 0, 0)],
         database="demo_test",
+        settlement_by_category=[("相邻关系纠纷 neighbour", 40, 3), ("劳动争议 labour", 6, 4)],
+        settled_by_body_kind=[("mediation_committee", 40.0), ("court", 7.0)],
     )
 
 
@@ -76,10 +81,11 @@ def test_labels_are_escaped() -> None:
     assert "&lt;b&gt;" in bar_chart("t", [("<b>", 1.0)])
 
 
-def test_report_holds_six_charts_with_bars_and_no_script() -> None:
+def test_report_holds_eight_charts_with_bars_and_no_script() -> None:
     html = render_report(figures())
-    assert html.count("<svg") == 6 == len(charts(figures()))
+    assert html.count("<svg") == 8 == len(charts(figures()))
     for svg in charts(figures()):
         assert any(float(w) > 0 for w in WIDTH.findall(svg)) or any(float(h) > 0 for h in HEIGHT.findall(svg))
     assert "<script" not in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
     assert "小事不出村" in html and "88.57%" in html
+    assert "多元化解" in html and "mediation share" in html
