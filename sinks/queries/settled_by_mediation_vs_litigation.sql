@@ -1,5 +1,5 @@
--- Question: 司法一元 → 社会多元 — of the disputes settled, how many by mediation and how many by a court, per
--- county and dispute type?
+-- Question: Of the disputes settled per county and type, how many by mediation and how many by a court?
+-- (司法一元 → 社会多元.)
 -- Each resolution a body reported (a resolve disposition with an outcome, landed from the 多元化解 fields)
 -- counts once: mediated (人民调解, incl. the 行业性专业性 committees), litigated (a court's judgment, after a
 -- failed mediation was referred: 诉调对接) or arbitrated (劳动人事争议仲裁). The category is the incident's.
