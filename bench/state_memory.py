@@ -75,35 +75,37 @@ def main() -> None:
         count += 1
     print(f"load: {count:,} records ({args.duration} of normal_day at scale {args.scale}, seed 21)")
 
-    totals: dict[str, list[int]] = {}  # store -> [bytes, entries]
-    for runner in runners.values():
-        obj = orjson.loads(runner.state.to_json())
-        incidents = obj.pop("incidents")
-        is_open = {k: v["incident"]["status"] in {s.value for s in ACTIVE} for k, v in incidents.items()}
+    objs = [orjson.loads(runner.state.to_json()) for runner in runners.values()]
+    active = {s.value for s in ACTIVE}
+    parts: dict[str, list[dict[str, Any]]] = {}  # label -> per partition, a state holding one store
+    for obj in objs:
+        incidents = obj["incidents"]
         for label, keep in (("open incidents", True), ("finished incidents", False)):
-            part = {k: v for k, v in incidents.items() if is_open[k] is keep}
-            measure(totals, label, {**empty(obj), "incidents": part}, len(part))
+            kept = {k: v for k, v in incidents.items() if (v["incident"]["status"] in active) is keep}
+            parts.setdefault(label, []).append({**empty(obj), "incidents": kept})
         for store in ("aliases", "grids", "townships", "pending", "seen", "timers"):
-            entries = len(obj[store])
-            measure(totals, store, {**empty(obj), store: obj[store]}, entries)
-    all_bytes = sum(size for size, _ in totals.values())
-    for label, (size, entries) in totals.items():
+            parts.setdefault(store, []).append({**empty(obj), store: obj[store]})
+    baseline = measure([empty(obj) for obj in objs])
+    total = 0
+    for label, states in parts.items():
+        store = "incidents" if label.endswith("incidents") else label
+        entries = sum(len(state[store]) for state in states)
+        size = max(0, measure(states) - baseline)
+        total += size
         per = f"{size / entries:,.0f} bytes each" if entries else "-"
         print(f"{label:>20}: {entries:>9,} entries, {size / 2**20:8.1f} MiB, {per}")
-    print(f"{'all stores':>20}: {all_bytes / 2**20:8.1f} MiB over {len(runners)} partitions")
+    print(f"{'all stores':>20}: {total / 2**20:8.1f} MiB over {len(runners)} partitions")
 
 
 def empty(obj: dict[str, Any]) -> dict[str, Any]:
-    return {**{k: {} for k in obj if k != "clock"}, "clock": obj["clock"], "incidents": {}}
+    return {**{k: {} for k in obj if k != "clock"}, "clock": obj["clock"]}
 
 
-def measure(totals: dict[str, list[int]], label: str, obj: dict[str, Any], entries: int) -> None:
-    raw = orjson.dumps(obj)
-    baseline, _ = allocated(lambda: PartitionState.from_json(orjson.dumps(empty(obj))))
-    size, _ = allocated(lambda: PartitionState.from_json(raw))
-    total = totals.setdefault(label, [0, 0])
-    total[0] += max(0, size - baseline)
-    total[1] += entries
+def measure(states: list[dict[str, Any]]) -> int:
+    """Bytes the partition states built from ``states`` (JSON objects) hold."""
+    raws = [orjson.dumps(state) for state in states]
+    size, _ = allocated(lambda: [PartitionState.from_json(raw) for raw in raws])
+    return size
 
 
 if __name__ == "__main__":
