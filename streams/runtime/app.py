@@ -24,6 +24,7 @@ checkpoint, with the same ids.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -31,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import faust
+from aiokafka.errors import KafkaError
 from faust.types import TP
 
 from infra.settings import KafkaSettings, ServiceSettings, load
@@ -44,11 +46,14 @@ from streams.runtime.heap import Heap
 from streams.runtime.intake import Batch, IntakeReader
 from streams.runtime.outbox import Outbox
 
+log = logging.getLogger(__name__)
+
 BATCH_MAX = 2000
 # The intake reader waits at most this long for records, and this long between looks at faust's
 # assignment while it has none.
 FETCH_MS = 100
 FOLLOW_S = 0.05
+RETRY_S = 1.0  # after a Kafka error, the reader waits this long before it reads again
 # Outputs go out at the end of a batch, or as soon as this many wait: a tick that releases a minute of
 # records should not hold the first of them back until the last is decided.
 SEND_AT = 500
@@ -171,9 +176,11 @@ class StreamsApp:
         ]
 
     async def _checkpoint_idle(self) -> None:
-        # Input paused: checkpoint what waits, so its offsets are committed; rewind a stalled partition.
-        async with self.lock:
-            await self._checkpoint()
+        # Input paused: checkpoint what waits, so its offsets are committed. While a batch is being fed
+        # the input has not paused, and that batch ends with a checkpoint of its own.
+        if not self.lock.locked():
+            async with self.lock:
+                await self._checkpoint()
         self.heap.settle()
 
     async def _on_revoked(self, sender: Any, /, *args: Any, **kwargs: Any) -> None:
@@ -213,13 +220,21 @@ class StreamsApp:
         await reader.consumer.start()
         try:
             while True:
-                async with self.lock:
-                    reading = await reader.follow(self._position(reader))
+                try:
+                    async with self.lock:
+                        reading = await reader.follow(self._position(reader))
+                    batch = await reader.fetch(FETCH_MS) if reading else None
+                except KafkaError as error:
+                    # The reader's own calls only (an error publishing crashes the worker, which then
+                    # restarts from its checkpoints): once the broker answers again, the reader starts
+                    # over from the states' offsets.
+                    log.warning("intake reader: %r; reading again from the states' offsets", error)
+                    reader.synced = None
+                    await asyncio.sleep(RETRY_S)
+                    continue
                 if not reading:
                     await asyncio.sleep(FOLLOW_S)
-                    continue
-                batch = await reader.fetch(FETCH_MS)
-                if batch:
+                elif batch:
                     async with self.lock:
                         if reader.current():  # else a rebalance came between: read again after it
                             await self._feed(reader, batch)
