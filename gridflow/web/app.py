@@ -241,7 +241,7 @@ def create_app(
             return _error(400, str(exc))
         with lock:
             known = board.incidents.get(incident_id) if incident_id else None
-            clock = board.clock
+            clock = board.event_time()
         if known is None or clock is None:
             return _error(404, "no such incident here")
         try:
@@ -270,7 +270,7 @@ def create_app(
             return _error(400, str(exc), "county")
         with lock:
             mine = [alert for code, alert in board.alerts if county in (None, code)]
-            clock = board.clock
+            clock = board.event_time()
         base = str(request.base_url).rstrip("/")
         place = geography().unit(county or CITY_CODE).name
         updated = max((a.sent for a in mine), default=clock.isoformat(timespec="seconds") if clock else "")
@@ -312,7 +312,7 @@ def create_app(
                     Open311Error(413, f"request body over {MAX_BODY_BYTES} bytes").body(), 413
                 )
         with lock:
-            clock = board.clock
+            clock = board.event_time()
         try:
             fields = parse_fields(body, request.headers.get("content-type", ""))
             if clock is None:

@@ -111,6 +111,7 @@ class Board:
     feed: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=FEED_SIZE))
     seen: set[UUID] = field(default_factory=set)
     clock: datetime | None = None  # the newest event time seen: the streams' progress
+    frontier: datetime | None = None  # the newest stream watermark: every partition decided up to it
     alerts: deque[tuple[str, Alert]] = field(default_factory=lambda: deque(maxlen=FEED_SIZE))  # (county, CAP)
     last_alert: dict[UUID, tuple[str, str]] = field(default_factory=dict)
     by_source: dict[UUID, UUID] = field(default_factory=dict)  # source event id → incident (Open311 status)
@@ -118,6 +119,20 @@ class Board:
     def _tick(self, at: datetime) -> None:
         if self.clock is None or at > self.clock:
             self.clock = at
+
+    def on_watermark(self, at: datetime) -> None:
+        """A stream partition's frontier (on cluster_signals): it has decided everything before ``at``."""
+        if self.frontier is None or at > self.frontier:
+            self.frontier = at
+
+    def event_time(self) -> datetime | None:
+        """Where the streams' event time stands: the newest watermark, else the newest decision seen.
+
+        The command centre stamps what it publishes with this plus the allowed lateness: never behind the
+        partitions' clock ticks by more than the lateness, so the streams' sequencer takes it.
+        """
+        known = [t for t in (self.frontier, self.clock) if t is not None]
+        return max(known) if known else None
 
     def on_incident(self, incident: Incident) -> list[Change]:
         known = self.incidents.get(incident.incident_id)

@@ -1,6 +1,7 @@
 """Live push: a Kafka reader thread feeds the :class:`Board`, and a :class:`Hub` fans changes out to pages.
 
-The reader assigns itself every partition of ``incidents`` and ``incident_transitions`` from the beginning
+The reader assigns itself every partition of ``incidents`` and ``incident_transitions`` (and of
+``cluster_signals``, for the streams' watermarks: where event time stands) from the beginning
 (no consumer group, nothing committed: the picture is rebuilt from the topics on each start), notes the
 ends at start, and marks the board live once it has read up to them. Changes go to the hub on the event
 loop; the hub batches them (every ``FLUSH_S``) and hands each page one JSON batch, encoded once per scope
@@ -15,6 +16,7 @@ import contextlib
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -149,7 +151,7 @@ class Reader:
             **self.options,
         )
         try:
-            specs = (names.incidents, names.incident_transitions)
+            specs = (names.incidents, names.incident_transitions, names.cluster_signals)
             parts = [TopicPartition(s.name, p) for s in specs for p in range(s.partitions)]
             consumer.assign(parts)
             consumer.seek_to_beginning()
@@ -164,8 +166,13 @@ class Reader:
                         for record in records:
                             if record.value is None:
                                 continue
-                            with contextlib.suppress(GridflowError):  # bad output: the dead letters' business
-                                if tp.topic == names.incidents.name:
+                            with contextlib.suppress(GridflowError, ValueError, KeyError, TypeError):
+                                # A bad output record is the dead letters' business, not the page's.
+                                if tp.topic == names.cluster_signals.name:
+                                    signal = orjson.loads(record.value)
+                                    if signal.get("kind") == "watermark":
+                                        self.board.on_watermark(datetime.fromisoformat(signal["at"]))
+                                elif tp.topic == names.incidents.name:
                                     changes += self.board.on_incident(decode(record.value, Incident))
                                 else:
                                     changes += self.board.on_transition(decode(record.value, Transition))

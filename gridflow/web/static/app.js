@@ -178,7 +178,11 @@ async function showDetail(id) {
 function showStatus() {
   const r = incidents.get(selected);
   const el = $("#detail-status");
-  if (r && el && el.textContent !== r.status) { el.textContent = r.status; $("#action-status").textContent = `status now ${r.status}`; }
+  if (r && el && el.textContent !== r.status) {
+    el.textContent = r.status;
+    $("#action-status").textContent = `status now ${r.status}`;
+    showDetail(selected);  // the streams' new state: transitions and fields too
+  }
 }
 
 async function act(action) {
