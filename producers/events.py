@@ -33,7 +33,7 @@ EXERCISE: Final = MessageStatus.EXERCISE
 _PARTIES: Final = {
     "labour": (3, 40),
     "collective_petition": (10, 120),
-    "crowd_gathering": (10, 200),
+    "crowd_gathering": (10, 40),
     "property_management": (2, 30),
     "fight": (2, 8),
     "flood": (3, 60),
@@ -43,8 +43,8 @@ _PARTIES: Final = {
     "land_contract": (2, 12),
     "irrigation_water": (2, 10),
 }
-# Injury odds and maximum per category.
-_INJURIES: Final = {"fight": (0.5, 3), "traffic_accident": (0.6, 3), "fire": (0.2, 2), "flood": (0.05, 2)}
+# Injury odds and maximum per category (calibrated: see the notes at the top of data/scenarios.toml).
+_INJURIES: Final = {"fight": (0.3, 2), "traffic_accident": (0.2, 2), "fire": (0.1, 2), "flood": (0.05, 2)}
 # Objects a camera counts per alarm type (low, high) for a true alarm.
 _OBJECTS: Final = {
     AlertType.CROWD_GATHERING: (8, 80),

@@ -63,10 +63,14 @@ def plan_chain(
     severity: int,
     sla: dict[Level, timedelta],
     handling: Handling,
+    *,
+    urgent: bool = False,
 ) -> list[Step]:
     """The dispositions for an incident opened at ``t0_ms`` with ``severity``; ``sla`` per level.
 
     The outcome is one of normal, late, never, escalate or reopen, with the shares in ``handling``.
+    ``urgent`` (a camera alarm a grid member confirms on site) is acknowledged as fast as a severity-5
+    matter: the command centre sees the alarm and the report together, and the streams may lift it there.
     """
     level = Level(max(1, min(5, severity)))
     roll = rng.random()
@@ -81,9 +85,15 @@ def plan_chain(
             outcome = name
             break
         roll -= share
+    # Assumptions (see producers/data/scenarios.toml): a county office settles what it holds rather than
+    # refer it to the city (矛盾不上交), and a county- or city-level matter is always taken up, if late.
+    if outcome == "escalate" and level >= Level.COUNTY:
+        outcome = "normal"
+    if outcome == "never" and level >= Level.COUNTY:
+        outcome = "late"
 
     steps: list[Step] = []
-    t = t0_ms + accept_delay_ms(rng, level, severity)
+    t = t0_ms + accept_delay_ms(rng, level, 5 if urgent else severity)
     level_start = t0_ms
     if outcome == "never":
         # Half of them are at least acknowledged; none is ever resolved, so every SLA breaches.

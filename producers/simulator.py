@@ -47,6 +47,7 @@ from producers.scenario import SHANGHAI, Overlay, Scenario, Surge
 from schemas.enums import AlertType, DispositionAction, Level
 from schemas.geography import Geography, geography
 from schemas.ids import incident_id_for
+from schemas.messages import GridReport
 from schemas.policy import Policy
 from schemas.policy import policy as bundled_policy
 from schemas.taxonomy import Taxonomy, load_taxonomy, taxonomy
@@ -317,13 +318,28 @@ class Simulator:
             grid = grids.pick(rng)
             category = self._tax.categories[mix(grid).pick(rng)]
             record, report = factory.report(rng, ms, grid, category.code, category.base_severity)
-            severity = category.base_severity
-            if report.severity_hint is not None and report.severity_hint > severity:
-                severity += 1  # a hint moves severity one step at most, never down (as the streams do)
+            severity = self._report_severity(report, category.base_severity)
             self._plan(
                 rng, ms, incident_id_for(report.event_id), grid, severity, category.code, factory, schedule
             )
             yield ms, 1, record
+
+    def _report_severity(self, report: GridReport, base: int) -> int:
+        """The severity the streams will give this report's facts (policy.report_thresholds), so that the
+        planned handling (a severity-5 matter is acknowledged within minutes) matches the routing."""
+        limits = self._policy.report_thresholds
+        if report.injured >= limits.mass_casualty_injured:
+            return 5
+        severity = base
+        if report.injured >= limits.serious_injured or report.parties >= limits.mass_incident_parties:
+            severity = max(severity, 4)
+        if 0 < report.injured < limits.serious_injured:
+            severity += 1
+        if limits.many_parties <= report.parties < limits.mass_incident_parties:
+            severity += 1
+        if report.severity_hint is not None and report.severity_hint > severity:
+            severity += 1  # a hint moves severity one step at most, never down (as the streams do)
+        return min(5, severity)
 
     def _alarms(
         self,
@@ -478,7 +494,17 @@ class Simulator:
             severity += 1
         if corroborated:
             severity += 1
-        self._plan(rng, start, incident, grid, min(5, severity), category.code, factory, schedule)
+        self._plan(
+            rng,
+            start,
+            incident,
+            grid,
+            min(5, severity),
+            category.code,
+            factory,
+            schedule,
+            urgent=corroborated,
+        )
 
     def _plan(
         self,
@@ -490,9 +516,11 @@ class Simulator:
         category: str,
         factory: EventFactory,
         schedule: Schedule,
+        *,
+        urgent: bool = False,
     ) -> None:
         sla = self._tax.categories[category].sla
-        for step in plan_chain(rng, ms, severity, sla, self.scenario.handling):
+        for step in plan_chain(rng, ms, severity, sla, self.scenario.handling, urgent=urgent):
             self._dispose(
                 factory, schedule, rng, step.at_ms, incident, grid, step.action, step.level, category
             )

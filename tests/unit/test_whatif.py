@@ -66,12 +66,12 @@ def test_a_grid_sla_of_2h_breaches_more_at_grid_level_than_4h(
     assert (two.kpis.sla_compliance[Level.GRID] or 0) < (four.kpis.sla_compliance[Level.GRID] or 0)
     # The exact counts of this offline run (deterministic: same recording, same policies).
     # 111 matters held a clock at grid level under both policies. Unverified alarms run the verification
-    # task's own 2 h SLA (policy.verification_sla, issue 13) under both, so two of them breach at grid
-    # level under the 4 h policy too.
-    assert (four.sla_breaches[Level.GRID], two.sla_breaches[Level.GRID]) == (7, 23)
-    assert four.kpis.sla_compliance[Level.GRID] == pytest.approx(104 / 111)
-    assert two.kpis.sla_compliance[Level.GRID] == pytest.approx(88 / 111)
-    assert (four.kpis.real, two.kpis.real) == (289, 289)
+    # task's own 2 h SLA (policy.verification_sla, issue 13) under both, so some of them breach at grid
+    # level under the 4 h policy too. (Counts re-recorded after the simulator's calibration, issue 18.)
+    assert (four.sla_breaches[Level.GRID], two.sla_breaches[Level.GRID]) == (9, 26)
+    assert four.kpis.sla_compliance[Level.GRID] == pytest.approx(102 / 111)
+    assert two.kpis.sla_compliance[Level.GRID] == pytest.approx(85 / 111)
+    assert (four.kpis.real, two.kpis.real) == (291, 291)
 
 
 def test_reactive_handlers_settle_where_the_policy_routes(recording: Path, base: NamedPolicy) -> None:
