@@ -135,6 +135,8 @@ class Publisher:
             partitioner=MemoPartitioner(),
             # A topic that is not there is a configuration error, not something to create with defaults.
             allow_auto_create_topics=False,
+            # kafka-python backs reconnects off up to 30 s: a broker back after a crash would wait that long.
+            reconnect_backoff_max_ms=1_000,
             **options,
         )
         self.compression = compression

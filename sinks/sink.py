@@ -237,6 +237,9 @@ class Sink:
             max_poll_records=self.config.batch_rows,
             # Larger fetches: kafka-python's per-fetch overhead otherwise caps the sink below its decoder.
             fetch_max_bytes=FETCH_MAX_BYTES,
+            # kafka-python backs off reconnects up to 30 s by default: a broker back after a crash would then
+            # wait that long for the sink. Retry at least every second.
+            reconnect_backoff_max_ms=1_000,
             max_partition_fetch_bytes=MAX_PARTITION_FETCH_BYTES,
             partition_assignment_strategy=(CooperativeStickyAssignor,),
             session_timeout_ms=SESSION_TIMEOUT_MS,

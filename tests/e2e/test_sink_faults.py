@@ -19,8 +19,6 @@ import pytest
 from sink_harness import INTAKE_TABLES, SinkPipeline, delivery, landed_rows, stop, wait_until
 
 from gridflow.services.clickhouse import ClickHouseService
-from gridflow.services.process import free_port
-from infra.settings import ServiceSettings, local_clickhouse_binary
 from sinks import with_database
 from sinks.nodedup import SUFFIX, nodedup_tables
 from sinks.writer import Writer
@@ -137,19 +135,6 @@ def test_sigkill_mid_batch_loses_nothing_and_shows_no_duplicates(
     else:
         # The oracle can fail: without the dedup layer the kills' redeliveries are visible.
         assert oracle.duplicated > 0, oracle
-
-
-@pytest.fixture
-def own_clickhouse(tmp_path: Path) -> ClickHouseService:
-    if local_clickhouse_binary() is None:
-        pytest.skip("the outage test stops a clickhouse-server of its own: none is installed")
-    settings = ServiceSettings(
-        state_dir=tmp_path / "own-clickhouse",
-        clickhouse_tcp_port=free_port(),
-        clickhouse_http_port=free_port(),
-        start_timeout_s=90,
-    )
-    return ClickHouseService(settings)
 
 
 def test_clickhouse_outage_of_30s_mid_stream(

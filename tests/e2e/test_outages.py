@@ -1,0 +1,135 @@
+"""The pipeline through server faults, judged by the producer's ledger (0 lost, 0 duplicates visible).
+
+- ClickHouse frozen (SIGSTOP) for 60 s mid-stream: the sink logs the stall within its send/receive timeout
+  (before the timeout existed it hung on the socket for minutes and logged nothing: the negative control,
+  run by giving the sink ``send_receive_timeout=300`` in its URL), then lands everything once thawed;
+- the only broker killed (SIGKILL) mid-publish and restarted after 10 s: publisher, worker and sink carry on
+  without being restarted, and the sink lands again within 5 s of the broker's return.
+
+Each test runs a server of its own (tests/e2e/conftest.py), never the session's.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from sink_harness import SinkPipeline, delivery, landed_rows, stop, wait_until
+
+from gridflow.services.clickhouse import ClickHouseService
+from gridflow.services.kafka import KafkaService
+from sinks import with_database
+from sinks.sink import SEND_RECEIVE_TIMEOUT
+
+pytestmark = pytest.mark.slow
+
+# About 7,000 messages: at 100 msg/s the stream outlasts the fault it is put through.
+SCENARIO = ("--scenario", "normal_day", "--seed", "3", "--duration", "4h", "--scale", "5")
+FREEZE_S = 60
+BROKER_DOWN_S = 10
+SINK_BACK_WITHIN_S = 5.0
+
+
+def _stream(pipeline: SinkPipeline, ledger: Path, rate: int = 100) -> subprocess.Popen[bytes]:
+    return pipeline.start(
+        "simulate", *SCENARIO, "--rate", str(rate), "--ledger", str(ledger), name="simulate"
+    )
+
+
+def _logs(workdir: Path, role: str) -> str:
+    return "".join(p.read_text(errors="replace") for p in sorted(workdir.glob(f"{role}-*.log")))
+
+
+def test_frozen_clickhouse_is_a_logged_stall_and_the_sink_recovers(
+    kafka_bootstrap: str, topic_prefix: str, tmp_path: Path, own_clickhouse: ClickHouseService
+) -> None:
+    service = own_clickhouse
+    service.up()
+    port = service.settings.clickhouse_tcp_port
+    url = f"clickhouse://default:@127.0.0.1:{port}/gridflow?connect_timeout=1"
+    pipeline = SinkPipeline(kafka_bootstrap, topic_prefix, tmp_path, url)
+    pipeline.cli("init")
+    ledger = tmp_path / "ledger.jsonl"
+    producer = _stream(pipeline, ledger)
+    sink = pipeline.start_sink("--batch-rows", "1000", "--batch-seconds", "0.5")
+    try:
+        with pipeline.writer() as writer:
+            wait_until(lambda: landed_rows(writer) > 0, 90, "the sink to land a first batch", sink)
+        pid = service.process.pid()
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)
+        frozen_at = time.monotonic()
+        try:
+            wait_until(
+                lambda: "retrying" in _logs(tmp_path, "sink"),
+                SEND_RECEIVE_TIMEOUT + 15,
+                "the sink to log the stall",
+                sink,
+            )
+            noticed_s = time.monotonic() - frozen_at
+            assert producer.poll() is None, "the scenario finished before the freeze ended"
+            time.sleep(
+                max(0.0, FREEZE_S - (time.monotonic() - frozen_at))
+            )  # the freeze's length is the point
+            assert sink.poll() is None, "the sink died during the freeze"
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert producer.wait(300) == 0
+        wait_until(lambda: pipeline.sink_lag() == 0, 180, "the sink to catch up after the freeze", sink)
+    finally:
+        stop(sink)
+        stop(producer)
+    assert sink.returncode == 0
+    assert noticed_s <= SEND_RECEIVE_TIMEOUT + 5, noticed_s
+    with pipeline.writer() as writer:
+        oracle = delivery(ledger, writer)
+        letters = writer.query("SELECT count() FROM gridflow.dead_letters").scalar()
+    assert (oracle.lost, oracle.duplicated) == (0, 0), oracle
+    assert letters == 0, "the freeze dead-lettered rows"
+
+
+def test_broker_kill9_mid_publish_then_restart(
+    own_kafka: KafkaService, clickhouse_url: str, ch_database: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    pipeline = SinkPipeline(
+        own_kafka.bootstrap, topic_prefix, tmp_path, with_database(clickhouse_url, ch_database)
+    )
+    pipeline.cli("init")
+    ledger = tmp_path / "ledger.jsonl"
+    worker = pipeline.start_workers(1)
+    sink = pipeline.start_sink("--batch-rows", "1000", "--batch-seconds", "0.3")
+    producer = _stream(pipeline, ledger)
+    try:
+        with pipeline.writer() as writer:
+            wait_until(lambda: landed_rows(writer) > 0, 120, "the sink to land a first batch", sink)
+            # The worker is past its start-up (topic checks) and deciding: the kill hits a running pipeline.
+            wait_until(lambda: pipeline.produced("incidents") > 0, 180, "the worker to decide", worker)
+            pid = own_kafka.process.pid()
+            assert pid is not None
+            os.killpg(pid, signal.SIGKILL)
+            wait_until(lambda: own_kafka.process.pid() is None, 30, "the broker to die")
+            assert producer.poll() is None, "the scenario finished before the broker was killed"
+            time.sleep(BROKER_DOWN_S)  # the outage's length is the point
+            own_kafka.up()
+            back_at = time.monotonic()
+            before = landed_rows(writer)
+            wait_until(lambda: landed_rows(writer) > before, 120, "the sink to land after the restart", sink)
+            sink_back_s = time.monotonic() - back_at
+        assert producer.wait(300) == 0, _logs(tmp_path, "simulate")[-2000:]
+        wait_until(lambda: pipeline.stream_lag() == 0, 180, "the worker to catch up", worker)
+        wait_until(lambda: pipeline.sink_lag() == 0, 180, "the sink to catch up", sink)
+        assert worker.poll() is None and sink.poll() is None, "a process died with the broker"
+    finally:
+        stop(sink)
+        stop(producer)
+        stop(worker)
+    with pipeline.writer() as writer:
+        oracle = delivery(ledger, writer)
+    print(f"sink landing again {sink_back_s:.1f} s after the broker's return")
+    assert (oracle.lost, oracle.duplicated) == (0, 0), oracle
+    assert oracle.expected > 0
+    assert sink_back_s <= SINK_BACK_WITHIN_S, sink_back_s
