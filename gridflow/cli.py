@@ -15,6 +15,7 @@ from gridflow.demo.cli import register as register_demo
 from gridflow.web.cli import register as register_web
 from gridflow.whatif.cli import register as register_whatif
 from infra.cli import run
+from infra.errors import ConfigError
 from producers.cli import register as register_producers
 from sinks.cli import register as register_sinks
 from streams.cli import register as register_streams
@@ -71,11 +72,20 @@ def scenarios() -> None:
 
 
 @services_app.command("up")
-def services_up() -> None:
+def services_up(
+    brokers: Annotated[
+        int | None,
+        typer.Option(
+            "--brokers", help="Kafka nodes: 3 runs a local KRaft cluster (replication 3, min ISR 2)."
+        ),
+    ] = None,
+) -> None:
     """Start Kafka (KRaft) and clickhouse-server unless configured or already running."""
     from gridflow.services.manager import Services
 
-    _print(Services().up())
+    if brokers is not None and brokers < 1:
+        raise ConfigError(f"--brokers {brokers}: expected a whole number >= 1")
+    _print(Services(brokers=brokers).up())
 
 
 @services_app.command("down")

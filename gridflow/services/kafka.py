@@ -1,8 +1,13 @@
-"""The local Kafka broker: Apache Kafka 4.x in KRaft mode, one combined broker+controller node.
+"""The local Kafka broker: Apache Kafka 4.x in KRaft mode, one combined broker+controller node, or a cluster.
 
 Its jars come from Maven Central through Maven, driven by ``templates/kafka-pom.xml`` beside this module, and
 are copied into a cache outside the work tree keyed by the pom's hash, so a second run downloads nothing.
 Storage is formatted on first start; ``up`` returns once the broker answers a metadata request.
+
+:class:`KafkaCluster` runs ``brokers`` such nodes from the same jars (``gridflow services up --brokers 3``):
+node ``i`` (1-based) listens on ``kafka_port + 2(i-1)`` and its controller on ``kafka_controller_port +
+2(i-1)``, every node votes in the controller quorum, and topics default to min(3, brokers) replicas with
+``min.insync.replicas`` 2 where there are three, so a cluster keeps taking acks=all writes with one node down.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import hashlib
 import shutil
 import subprocess
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from gridflow.services.process import ManagedProcess, ensure_port_free
@@ -27,17 +34,40 @@ MISSING_TOOL = (
 )
 
 
-class KafkaService:
-    """Fetch, start, stop and describe the local broker."""
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One KRaft node: its id and loopback ports."""
 
-    def __init__(self, settings: ServiceSettings) -> None:
+    node_id: int
+    port: int
+    controller_port: int
+
+
+def cluster_nodes(settings: ServiceSettings, brokers: int) -> list[Node]:
+    """The nodes of a local cluster of ``brokers``: ports step by 2 from the configured pair."""
+    return [
+        Node(i + 1, settings.kafka_port + 2 * i, settings.kafka_controller_port + 2 * i)
+        for i in range(brokers)
+    ]
+
+
+class KafkaService:
+    """Fetch, start, stop and describe the local broker (or one node of a :class:`KafkaCluster`)."""
+
+    def __init__(
+        self, settings: ServiceSettings, node: Node | None = None, nodes: Sequence[Node] = ()
+    ) -> None:
         self.settings = settings
-        self.home = settings.state / "kafka"
-        self.process = ManagedProcess("kafka", self.home)
+        self.node = node or Node(1, settings.kafka_port, settings.kafka_controller_port)
+        self.nodes = list(nodes) or [self.node]
+        clustered = len(self.nodes) > 1
+        self.home = settings.state / (f"kafka-{self.node.node_id}" if clustered else "kafka")
+        self.process = ManagedProcess(f"kafka node {self.node.node_id}" if clustered else "kafka", self.home)
+        self.cluster_id_file = settings.state / "kafka-cluster-id"
 
     @property
     def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.settings.kafka_port}"
+        return f"127.0.0.1:{self.node.port}"
 
     def libs(self) -> Path:
         """The cached classpath folder for the pom in this repository."""
@@ -74,9 +104,19 @@ class KafkaService:
         """Start the broker unless it already runs; return a one-line description."""
         if self.process.pid() is not None:
             return f"kafka already running at {self.bootstrap} (pid {self.process.pid()})"
+        pid = self.start()
+        self.wait_ready()
+        return f"kafka running at {self.bootstrap} (pid {pid}, KRaft, logs {self.process.log_file})"
+
+    def wait_ready(self) -> None:
+        """Return once the node answers a metadata request (a cluster node: once the quorum stands)."""
+        self.process.wait_ready(lambda: kafka_answers(self.bootstrap, 1.0), self.settings.start_timeout_s)
+
+    def start(self) -> int:
+        """Start the node's process without waiting for it (a cluster's nodes need each other to be ready)."""
         java = _require("java")
-        ensure_port_free(self.settings.kafka_port, "Kafka listener")
-        ensure_port_free(self.settings.kafka_controller_port, "Kafka controller")
+        ensure_port_free(self.node.port, "Kafka listener")
+        ensure_port_free(self.node.controller_port, "Kafka controller")
         libs = self.fetch()
         config = self._write_config()
         classpath = f"{libs}/*"
@@ -95,9 +135,7 @@ class KafkaService:
             "kafka.Kafka",
             str(config),
         ]
-        pid = self.process.start(argv, cwd=self.home)
-        self.process.wait_ready(lambda: kafka_answers(self.bootstrap, 1.0), self.settings.start_timeout_s)
-        return f"kafka running at {self.bootstrap} (pid {pid}, KRaft, logs {self.process.log_file})"
+        return self.process.start(argv, cwd=self.home)
 
     def down(self) -> str:
         return "kafka stopped" if self.process.stop() else "kafka was not running"
@@ -112,10 +150,16 @@ class KafkaService:
     def _write_config(self) -> Path:
         self.home.mkdir(parents=True, exist_ok=True)
         (self.home / "log").mkdir(exist_ok=True)
+        brokers = len(self.nodes)
         values = {
             "state": str(self.settings.state),
-            "port": str(self.settings.kafka_port),
-            "controller_port": str(self.settings.kafka_controller_port),
+            "data": str(self.home / "data"),
+            "node_id": str(self.node.node_id),
+            "voters": ",".join(f"{n.node_id}@127.0.0.1:{n.controller_port}" for n in self.nodes),
+            "replication": str(min(3, brokers)),
+            "min_isr": "2" if brokers >= 3 else "1",
+            "port": str(self.node.port),
+            "controller_port": str(self.node.controller_port),
         }
         config = self.home / "server.properties"
         config.write_text(render("kafka-server.properties", values))
@@ -123,7 +167,14 @@ class KafkaService:
         return config
 
     def _format(self, java: str, classpath: str, config: Path) -> None:
-        cluster_id = _cluster_id()
+        # Every node of a cluster is formatted with the same id: the first one to start draws it.
+        if self.cluster_id_file.exists() and len(self.nodes) > 1:
+            cluster_id = self.cluster_id_file.read_text().strip()
+        else:
+            cluster_id = _cluster_id()
+            if len(self.nodes) > 1:
+                self.cluster_id_file.parent.mkdir(parents=True, exist_ok=True)
+                self.cluster_id_file.write_text(cluster_id)
         cmd = [
             java,
             "-cp",
@@ -137,6 +188,40 @@ class KafkaService:
         result = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise ServiceError(f"formatting Kafka storage failed: {result.stdout}{result.stderr}".strip())
+
+
+class KafkaCluster:
+    """A local KRaft cluster of ``brokers`` nodes (see the module docstring for ports and replication)."""
+
+    def __init__(self, settings: ServiceSettings, brokers: int) -> None:
+        if brokers < 1:
+            raise ServiceError(f"--brokers {brokers}: expected a whole number >= 1")
+        nodes = cluster_nodes(settings, brokers)
+        self.members = [KafkaService(settings, node, nodes) for node in nodes]
+
+    @property
+    def bootstrap(self) -> str:
+        return ",".join(member.bootstrap for member in self.members)
+
+    def fetch(self) -> Path:
+        return self.members[0].fetch()
+
+    def up(self) -> str:
+        """Start every node that is not running, then wait for all (a quorum needs a majority up)."""
+        pids = [m.process.pid() or m.start() for m in self.members]
+        for member in self.members:
+            member.wait_ready()
+        return (
+            f"kafka cluster of {len(self.members)} running at {self.bootstrap} "
+            f"(pids {', '.join(map(str, pids))}, KRaft); clients: GRIDFLOW_KAFKA_BOOTSTRAP={self.bootstrap}"
+        )
+
+    def down(self) -> str:
+        stopped = [m.process.stop() for m in self.members]
+        return f"kafka cluster: {sum(stopped)} of {len(self.members)} nodes stopped"
+
+    def status(self) -> str:
+        return "; ".join(m.status() for m in self.members)
 
 
 def _cluster_id() -> str:

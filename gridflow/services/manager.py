@@ -1,5 +1,8 @@
 """`gridflow services up|down|status|fetch`: the local Kafka broker and clickhouse-server together.
 
+``up --brokers N`` starts a local KRaft cluster of N nodes instead of one broker; the count is remembered in
+the state folder, so ``down`` and ``status`` address the same nodes.
+
 A service whose address is configured (``GRIDFLOW_KAFKA_BOOTSTRAP``, ``GRIDFLOW_CLICKHOUSE_URL``) is not
 started: it is only checked, so the same commands work against an existing cluster.
 """
@@ -7,7 +10,7 @@ started: it is only checked, so the same commands work against an existing clust
 from __future__ import annotations
 
 from gridflow.services.clickhouse import ClickHouseService
-from gridflow.services.kafka import KafkaService
+from gridflow.services.kafka import KafkaCluster, KafkaService
 from infra.errors import GridflowError
 from infra.probe import check_clickhouse, check_kafka
 from infra.settings import ClickHouseSettings, KafkaSettings, ServiceSettings, load
@@ -21,11 +24,16 @@ class Services:
         services: ServiceSettings | None = None,
         kafka: KafkaSettings | None = None,
         clickhouse: ClickHouseSettings | None = None,
+        brokers: int | None = None,
     ) -> None:
         self.settings = services or load(ServiceSettings)
         self.kafka_settings = kafka or load(KafkaSettings)
         self.clickhouse_settings = clickhouse or load(ClickHouseSettings)
-        self.kafka = KafkaService(self.settings)
+        self._brokers_file = self.settings.state / "kafka-brokers"
+        self.brokers = brokers or self._recorded_brokers()
+        self.kafka: KafkaService | KafkaCluster = (
+            KafkaService(self.settings) if self.brokers == 1 else KafkaCluster(self.settings, self.brokers)
+        )
         self.clickhouse = ClickHouseService(self.settings)
 
     def fetch(self) -> list[str]:
@@ -44,7 +52,10 @@ class Services:
         else:
             if self.clickhouse_settings.url is None and self.clickhouse.process.pid() is None:
                 self.clickhouse.check_ports()  # before Kafka starts: a busy port then leaves nothing running
-            started_kafka = self.kafka.process.pid() is None
+            started_kafka = not self._kafka_running()
+            if self.brokers > 1:
+                self._brokers_file.parent.mkdir(parents=True, exist_ok=True)
+                self._brokers_file.write_text(f"{self.brokers}\n")
             lines.append(self.kafka.up())
         url = self.clickhouse_settings.url
         try:
@@ -60,7 +71,19 @@ class Services:
         return lines
 
     def down(self) -> list[str]:
-        return [self.kafka.down(), self.clickhouse.down()]
+        lines = [self.kafka.down(), self.clickhouse.down()]
+        self._brokers_file.unlink(missing_ok=True)
+        return lines
+
+    def _kafka_running(self) -> bool:
+        members = self.kafka.members if isinstance(self.kafka, KafkaCluster) else [self.kafka]
+        return all(member.process.pid() is not None for member in members)
+
+    def _recorded_brokers(self) -> int:
+        try:
+            return max(1, int(self._brokers_file.read_text().strip()))
+        except (FileNotFoundError, ValueError):
+            return 1
 
     def status(self) -> list[str]:
         lines = []

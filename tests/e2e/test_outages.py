@@ -17,6 +17,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import own_servers
 import pytest
 from sink_harness import SinkPipeline, delivery, landed_rows, stop, wait_until
 
@@ -26,6 +27,9 @@ from sinks import with_database
 from sinks.sink import SEND_RECEIVE_TIMEOUT
 
 pytestmark = pytest.mark.slow
+
+own_clickhouse = own_servers.own_clickhouse
+own_kafka = own_servers.own_kafka
 
 # About 7,000 messages: at 100 msg/s the stream outlasts the fault it is put through.
 SCENARIO = ("--scenario", "normal_day", "--seed", "3", "--duration", "4h", "--scale", "5")

@@ -15,6 +15,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import own_servers
 import pytest
 from sink_harness import INTAKE_TABLES, SinkPipeline, delivery, landed_rows, stop, wait_until
 
@@ -24,6 +25,8 @@ from sinks.nodedup import SUFFIX, nodedup_tables
 from sinks.writer import Writer
 
 pytestmark = pytest.mark.slow
+
+own_clickhouse = own_servers.own_clickhouse
 
 # A 2 h slice of a normal day at 5x city scale: ~3,500 events plus ticks, streamed at a bounded rate so
 # that all the kills (a restart costs ~4 s here) land while it is still being published. Small batches keep

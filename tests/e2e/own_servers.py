@@ -2,6 +2,7 @@
 
 The session's broker and clickhouse-server (tests/conftest.py) are shared by every test, so a test that
 kills or freezes a server starts its own on free ports and a private state folder, and stops it after.
+A test module takes a fixture by naming it at module level (``own_kafka = own_servers.own_kafka``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from gridflow.services.clickhouse import ClickHouseService
-from gridflow.services.kafka import KafkaService
+from gridflow.services.kafka import KafkaCluster, KafkaService
 from gridflow.services.process import free_port
 from infra.settings import ServiceSettings, local_clickhouse_binary
 
@@ -52,3 +53,16 @@ def own_kafka(tmp_path: Path) -> Iterator[KafkaService]:
         yield service
     finally:
         service.down()
+
+
+@pytest.fixture
+def own_cluster(tmp_path: Path) -> Iterator[KafkaCluster]:
+    """A three-node KRaft cluster of this test's own, started; stopped afterwards."""
+    if not (shutil.which("java") and shutil.which("mvn")):
+        pytest.skip("the test kills a node of a cluster of its own: Java and Maven are needed to run one")
+    cluster = KafkaCluster(own_settings(tmp_path / "own-cluster"), brokers=3)
+    cluster.up()
+    try:
+        yield cluster
+    finally:
+        cluster.down()
