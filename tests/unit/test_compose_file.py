@@ -37,3 +37,21 @@ def test_compose_pipeline_services_point_at_the_compose_servers() -> None:
         assert services[name]["build"] == "."
     for volume in services["clickhouse"].get("volumes", []):
         assert (ROOT / volume.split(":")[0]).exists(), volume
+
+
+def test_compose_cluster_profile_has_three_voting_brokers_and_two_shards() -> None:
+    services = _compose()["services"]
+    brokers = [services[f"kafka-{i}"] for i in (1, 2, 3)]
+    for i, broker in enumerate(brokers, start=1):
+        env = broker["environment"]
+        assert broker["profiles"] == ["cluster"]
+        assert env["KAFKA_NODE_ID"] == i
+        assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093"
+        assert (env["KAFKA_DEFAULT_REPLICATION_FACTOR"], env["KAFKA_MIN_INSYNC_REPLICAS"]) == (3, 2)
+        assert env["KAFKA_ADVERTISED_LISTENERS"] == f"PLAINTEXT://kafka-{i}:9092"
+    shards = [services[f"clickhouse-shard-{i}"] for i in (1, 2)]
+    config = (ROOT / "docker" / "clickhouse-shards.xml").read_text()
+    for i, shard in enumerate(shards, start=1):
+        assert shard["profiles"] == ["cluster"]
+        assert (ROOT / shard["volumes"][0].split(":")[0]).exists()
+        assert f"<host>clickhouse-shard-{i}</host>" in config
