@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
 
-.PHONY: install test unit check format services services-down demo bench clean
+.PHONY: install test quick unit check format services services-down demo bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ test: $(STAMP)
 	bash scripts/provision.sh
 	$(BIN)/gridflow services fetch
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Everything but the long fault tests (marked slow), for a quicker local round; CI runs `make test`.
+quick: $(STAMP)
+	$(BIN)/gridflow services fetch
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)

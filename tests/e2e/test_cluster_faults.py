@@ -35,7 +35,7 @@ def _leader_of(bootstrap: str, topic: str, partition: int) -> int:
         (described,) = admin.describe_topics([topic])
     finally:
         admin.close()
-    return int(next(p["leader"] for p in described["partitions"] if p["partition"] == partition))
+    return int(next(p["leader_id"] for p in described["partitions"] if p["partition_index"] == partition))
 
 
 def test_killing_the_intake_leader_loses_nothing_and_stalls_under_30s(
