@@ -278,7 +278,7 @@ def simulate(
     typer.echo(
         f"simulate {sc.name} seed {seed} {sim.start.isoformat()} → {sim.end.isoformat()}"
         + (f" overlay {chosen_overlay.name}" if chosen_overlay else "")
-        + f" policy {chosen_policy.version}"
+        + f" policy {chosen_policy.label}"
     )
     summary = sim.summary
     records = _tee(sim, writer)

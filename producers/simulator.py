@@ -129,7 +129,7 @@ class Simulator:
             "source": self.source,
             "tick_interval_s": self.scenario.tick_interval.total_seconds(),
             "partitions": {spec.name: spec.partitions for spec in self.intake},
-            "policy_version": self._policy.version,
+            "policy_version": self._policy.label,
         }
 
     # ---- the merged stream ----------------------------------------------------------------------------

@@ -190,8 +190,3 @@ def policy() -> Policy:
 def policy_at(path: Path | None) -> Policy:
     """The policy in ``path``, or the bundled one when None (what ``--policy``/``GRIDFLOW_POLICY`` name)."""
     return policy() if path is None else load_policy(path)
-
-
-def policy_label(value: Policy, path: Path | None = None) -> str:
-    """How a run names its policy: the file's stem (``policy`` for the bundled one) and the version."""
-    return f"{(path or POLICY_FILE).stem}@{value.version}"

@@ -84,7 +84,7 @@ def demo(
         database=database,
         out=out,
         live=live,
-        policy_version=chosen.version,
+        policy_version=chosen.label,
         web_port=web_port,
     )
     status = run_demo(config, echo=typer.echo)

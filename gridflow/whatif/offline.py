@@ -228,7 +228,7 @@ def summarise(run: Run, incidents: list[Incident], transitions: list[Transition]
     }
     return Outcome(
         name=run.name,
-        version=run.policy.version,
+        version=run.policy.label,
         kpis=kpis,
         records=0,
         seconds=0.0,

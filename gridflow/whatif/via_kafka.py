@@ -70,8 +70,7 @@ def run_via_kafka(
         env["GRIDFLOW_POLICY"] = str(Path(policy.source).resolve())
         pipeline = Pipeline(env, run_dir)
         echo(
-            f"whatif via Kafka: {policy.name} ({policy.policy.version}) → "
-            f"topics {prefix}*, database {database}"
+            f"whatif via Kafka: {policy.name} ({policy.policy.label}) → topics {prefix}*, database {database}"
         )
         pipeline.run("init")
         try:
@@ -95,10 +94,10 @@ def run_via_kafka(
             writer.execute(
                 # INSERT … SELECT: an INSERT … VALUES would make the native client wait for a data block.
                 f"INSERT INTO {database}.whatif_run SELECT "
-                f"{_quote(policy.name)}, {_quote(policy.policy.version)}, {_quote(str(recording))}, "
+                f"{_quote(policy.name)}, {_quote(policy.policy.label)}, {_quote(str(recording))}, "
                 f"{_quote(stamp)}"
             )
-            runs.append(StoreRun(policy.name, policy.policy.version, prefix, database, read_summary(writer)))
+            runs.append(StoreRun(policy.name, policy.policy.label, prefix, database, read_summary(writer)))
     return runs
 
 

@@ -74,9 +74,46 @@ def test_a_grid_sla_of_2h_breaches_more_at_grid_level_than_4h(
     assert (four.kpis.real, two.kpis.real) == (291, 291)
 
 
-def test_reactive_handlers_settle_where_the_policy_routes(recording: Path, base: NamedPolicy) -> None:
-    """Routing neighbour disputes one level higher (village, not grid) changes which level's handler
-    settles them, and how long that takes."""
+def settled(outcome: Outcome, category: str) -> list[tuple[int, timedelta]]:
+    return [
+        (f.level, datetime.fromisoformat(f.resolved_at) - datetime.fromisoformat(f.opened_at))
+        for f in outcome.final.values()
+        if f.category == category and f.resolved_at is not None
+    ]
+
+
+def assert_settled_one_level_up(before: Outcome, after: Outcome, category: str) -> None:
+    was, now = settled(before, category), settled(after, category)
+    assert was and now
+    assert statistics.mode(level for level, _ in was) == Level.GRID
+    assert statistics.mode(level for level, _ in now) == Level.VILLAGE
+    assert not any(level == Level.GRID for level, _ in now)  # no grid member settles them any more
+    assert median([t for _, t in now]) > median([t for _, t in was])
+
+
+def test_reactive_handlers_settle_where_the_policy_routes(
+    recording: Path, base: NamedPolicy, tmp_path: Path
+) -> None:
+    """A policy routing severity 1 (neighbour disputes among others) to the village, not the grid, changes
+    which level's handler settles those matters, and how long that takes."""
+    text = POLICY_FILE.read_text(encoding="utf-8")
+    routed = 'severity = 1\nlevel = "grid"'
+    assert routed in text
+    path = tmp_path / "village-first.toml"
+    path.write_text(text.replace(routed, 'severity = 1\nlevel = "village"'), encoding="utf-8")
+    up = parse_named(f"up={path}")
+    assert [key for key, _, _ in differences(base, up)] == ["severity_levels"]
+
+    load = Load(recording=recording)
+    before, after = run(load, base, reactive=True), run(load, up, reactive=True)
+    assert_settled_one_level_up(before, after, "neighbour")
+
+
+def test_routing_one_category_up_leaves_the_others_with_the_same_handlers(
+    recording: Path, base: NamedPolicy
+) -> None:
+    """Only neighbour disputes start one level higher (their taxonomy severity + 1): they are settled at
+    village level and later; most other matters end exactly as before (same handlers, same draws)."""
     load = Load(recording=recording)
     bundled = Engine.bundled()
     neighbour = bundled.taxonomy.categories["neighbour"]
@@ -87,21 +124,7 @@ def test_reactive_handlers_settle_where_the_policy_routes(recording: Path, base:
 
     before = run(load, base, reactive=True)
     after = run(load, dataclasses.replace(base, name="up"), reactive=True, engine=routed_up)
-
-    def settled(outcome: Outcome) -> list[tuple[int, timedelta]]:
-        return [
-            (f.level, datetime.fromisoformat(f.resolved_at) - datetime.fromisoformat(f.opened_at))
-            for f in outcome.final.values()
-            if f.category == "neighbour" and f.resolved_at is not None
-        ]
-
-    was, now = settled(before), settled(after)
-    assert was and now
-    assert statistics.mode(level for level, _ in was) == Level.GRID
-    assert statistics.mode(level for level, _ in now) == Level.VILLAGE
-    assert not any(level == Level.GRID for level, _ in now)  # no grid member settles them any more
-    assert median([t for _, t in now]) > median([t for _, t in was])
-    # Other categories meet the same handlers: most of their matters end exactly as before.
+    assert_settled_one_level_up(before, after, "neighbour")
     others = [k for k, f in before.final.items() if f.category != "neighbour"]
     same = sum(1 for k in others if before.final[k] == after.final.get(k))
     assert same > 0.9 * len(others)
