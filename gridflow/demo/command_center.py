@@ -224,6 +224,8 @@ def run_command_center(
     consumer.seek_to_beginning()
     # Records before these ends are history: alerts already raised before a restart are not raised again.
     ends = {tp: end for tp, end in consumer.end_offsets(parts).items() if end > 0}
+    if not ends and not view:
+        print("command-center: caught up (the topics are empty); new alerts follow", flush=True)
     desk, written, invalid = Desk(), 0, 0
     console = Console()
 
@@ -257,6 +259,10 @@ def run_command_center(
                             print(f"command-center: {alert.msg_type} {alert.filename}", flush=True)
             if ends:
                 ends = {tp: end for tp, end in ends.items() if consumer.position(tp) < end}
+                if not ends and live is None:
+                    print(
+                        f"command-center: caught up ({written} alerts on file); new ones follow", flush=True
+                    )
             if live is not None:
                 live.update(render(desk, written, folder, rows()), refresh=True)  # type: ignore[arg-type]
     finally:
