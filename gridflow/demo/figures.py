@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rich.cells import cell_len
+
 from schemas.enums import Level
 from schemas.geography import geography
 from schemas.taxonomy import taxonomy
@@ -226,6 +228,7 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
 def format_summary(summary: Summary) -> list[str]:
     """The analyst summary as aligned text lines, the way ``gridflow demo`` prints it."""
     rows = summary_rows(summary)
+    # Pad by display width, not by characters: a Chinese character takes two terminal cells.
     return ["analyst summary (Fengqiao KPIs, from the store)"] + [
-        f"  {label:<40}  {value}" for label, value in rows
+        f"  {label}{' ' * max(0, 40 - cell_len(label))}  {value}" for label, value in rows
     ]

@@ -7,12 +7,34 @@ process at a time.
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 STATUSES_DONE = ("resolved", "closed", "false_alarm", "merged")
+
+
+Sample = tuple[float, int, int, int]  # monotonic seconds, produced, processed, landed
+RATE_WINDOW_S = 10.0
+
+
+def window_rates(history: deque[Sample], window_s: float = RATE_WINDOW_S) -> dict[str, float]:
+    """Per-second rates over the last ``window_s`` seconds of samples (older samples are dropped).
+
+    Workers and sink commit their offsets every few seconds, so the committed totals move in steps: a rate
+    between two one-second samples reads 0 most of the time while the totals rise. Over a window spanning
+    several commits the rate is the real one.
+    """
+    now = history[-1][0]
+    while len(history) > 2 and now - history[1][0] >= window_s:
+        history.popleft()
+    first, last = history[0], history[-1]
+    dt = last[0] - first[0]
+    if dt <= 0:
+        return {}
+    return {name: (last[i] - first[i]) / dt for i, name in ((1, "produced"), (2, "processed"), (3, "landed"))}
 
 
 @dataclass
@@ -53,7 +75,7 @@ class Probe:
         spec = self.names.incidents
         self.incidents.assign([TopicPartition(spec.name, p) for p in range(spec.partitions)])
         self.state: dict[bytes, tuple[int, str]] = {}
-        self.previous: tuple[float, int, int, int] | None = None
+        self.history: deque[Sample] = deque()
         self.simulated: datetime | None = None
 
     def _committed(self, group: str) -> dict[Any, int]:
@@ -90,16 +112,8 @@ class Probe:
         processed = sum(streams.get(tp, 0) for tp in self.intake)
         landed = sum(sink.get(tp, 0) for tp in self.sunk)
         self._incidents()
-        now = time.monotonic()
-        rates: dict[str, float] = {}
-        if self.previous is not None:
-            dt = max(1e-3, now - self.previous[0])
-            rates = {
-                "produced": (produced - self.previous[1]) / dt,
-                "processed": (processed - self.previous[2]) / dt,
-                "landed": (landed - self.previous[3]) / dt,
-            }
-        self.previous = (now, produced, processed, landed)
+        self.history.append((time.monotonic(), produced, processed, landed))
+        rates = window_rates(self.history)
         open_by_level = dict.fromkeys(range(1, 6), 0)
         for level, status in self.state.values():
             if status not in STATUSES_DONE:

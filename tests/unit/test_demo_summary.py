@@ -49,3 +49,16 @@ def test_each_printed_line_splits_into_label_and_value() -> None:
     assert lines[0].startswith("analyst summary")
     parsed = dict(re.split(r"\s{2,}", line.strip(), maxsplit=1) for line in lines[1:])
     assert parsed == dict(summary_rows(SUMMARY))
+
+
+def test_values_line_up_on_a_terminal_whatever_the_labels_script() -> None:
+    # A Chinese character takes two terminal cells: padding by characters would push those values right.
+    from rich.cells import cell_len
+
+    lines = format_summary(SUMMARY)[1:]
+    columns = {
+        cell_len(line) - cell_len(value)
+        for line, (_, value) in zip(lines, summary_rows(SUMMARY), strict=True)
+    }
+
+    assert len(columns) == 1, columns
