@@ -460,6 +460,8 @@ def _day(hours: float) -> str:
 
 # The answer of every query in sinks/queries/, computed by hand from the scenario table above.
 EXPECTED: dict[str, list[tuple[object, ...]]] = {
+    # I is the only alarm awaiting verification (at grid, not overdue).
+    "overdue_verifications": [("150802", 1, 0, 0)],
     # 多元化解: d1 mediated (150802 neighbour), d2 litigated (150821 small_debt).
     "settled_by_mediation_vs_litigation": [
         ("150802", "neighbour", 1, 1, 0, 0, 1.0),

@@ -57,6 +57,7 @@ class Summary:
     litigated: int = 0
     arbitrated: int = 0
     mediation_share: float | None = None
+    verification_overdue: int = 0  # alarms whose verification task ran out at grid and at the village
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +120,9 @@ def read_summary(writer: Writer) -> Summary:
     mediated = sum(_int(r["mediated"]) for r in settlements)
     litigated = sum(_int(r["litigated"]) for r in settlements)
     arbitrated = sum(_int(r["arbitrated"]) for r in settlements)
+    overdue = sum(_int(r["overdue"]) for r in run_query(writer, "overdue_verifications").dicts())
     return Summary(
+        verification_overdue=overdue,
         mediated=mediated,
         litigated=litigated,
         arbitrated=arbitrated,
@@ -212,6 +215,7 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
         ("escalations to county (L4)", f"{summary.escalated_to_county:,}"),
         ("escalations to city (L5)", f"{summary.escalated_to_city:,}"),
         ("reopen rate", _pct(summary.reopen_rate)),
+        ("verification tasks overdue", f"{summary.verification_overdue:,}"),
         ("多元化解 disputes settled by mediation", f"{summary.mediated:,}"),
         ("disputes judged by a court (诉调对接)", f"{summary.litigated:,}"),
         ("disputes settled by arbitration", f"{summary.arbitrated:,}"),

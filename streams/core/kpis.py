@@ -21,6 +21,8 @@ as the reference for the ClickHouse views. Definitions:
 - ``camera_precision[camera]`` — confirmed / (confirmed + false alarms) over the incidents holding that
   camera's alarms; pending ones are undecided and left out.
 - ``repeat_hotspots`` — (grid, category, repeat-dispute openings), most first.
+- ``verification_pending`` / ``verification_overdue`` — alarms still awaiting verification, and those whose
+  verification task is overdue (its own SLA ran out at grid, then at the village).
 """
 
 from __future__ import annotations
@@ -82,6 +84,10 @@ class FengqiaoKpis:
     reopen_rate: float | None
     camera_precision: dict[str, float | None]
     repeat_hotspots: list[tuple[str, str, int]]
+    # Verification tasks (low-confidence alarms) still awaiting the grid member, and those of them overdue
+    # (their own SLA ran out at grid and again at the village: DESIGN.md §4).
+    verification_pending: int = 0
+    verification_overdue: int = 0
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -219,4 +225,6 @@ def fengqiao_kpis(
         reopen_rate=reopen_rate(final),
         camera_precision=camera_precision(final, camera_of or {}),
         repeat_hotspots=repeat_hotspots(final, moves),
+        verification_pending=sum(1 for inc in final if inc.status is _S.PENDING_VERIFICATION),
+        verification_overdue=sum(1 for inc in final if inc.status is _S.PENDING_VERIFICATION and inc.overdue),
     )

@@ -19,6 +19,7 @@ from schemas.messages import ClockTick, GridReport, Incident, IntakeUnion, Trans
 from schemas.policy import policy
 from schemas.taxonomy import taxonomy
 from streams.core.escalation import Engine
+from streams.core.kpis import fengqiao_kpis
 from streams.core.outputs import DeadLetterRequest, ErrorClass, Output
 from streams.core.sequencer import Sequencer
 
@@ -235,3 +236,18 @@ def test_every_incident_and_transition_records_the_policy_version() -> None:
     out = run_all([report("r", at()), tick(at(hours=5))])
     recorded = {o.policy_version for o in out if isinstance(o, Incident | Transition)}
     assert recorded == {policy().label}
+
+
+def test_kpis_count_overdue_verifications() -> None:
+    out = run_all(
+        [
+            alert("late", at(), AlertType.FIGHT, confidence=0.3),
+            alert("fresh", at(60), AlertType.INTRUSION, confidence=0.3, camera=2),
+            *ticks(at(hours=2), at(hours=5), timedelta(hours=1)),
+        ]
+    )
+    final = [o for o in out if isinstance(o, Incident)]
+    kpis = fengqiao_kpis(final, [o for o in out if isinstance(o, Transition)])
+    # The last tick's watermark is 4 h 55 min. "late": 2 h at grid, 2 h at the village, overdue at 4 h;
+    # "fresh", an hour later, is still at the village (overdue only at 5 h).
+    assert (kpis.verification_pending, kpis.verification_overdue) == (2, 1)
