@@ -16,7 +16,7 @@ gets fresh ids so nothing is deduplicated. Columns printed per table:
 - driver, client r/cpu-s, cpu ratio: rows per CPU-second spent by this process, clickhouse-client and the
   server together (read from /proc, server found with ``ss``), and client CPU ÷ driver CPU. On a shared box
   other load stretches wall time but not CPU time, so these compare the paths fairly there;
-- objects: one block in "Python object" form (datetime objects, enum names), the form DESIGN.md §6
+- objects: one block in "Python object" form (datetime objects, enum names), the form docs/architecture.md
   measured at 35k rows/s;
 - chdb: the embedded path with ``--chdb DIR``.
 

@@ -19,7 +19,7 @@ Two phases, each in fresh topics (a unique prefix) and a fresh database:
    process, so this one's producer and poller do not share its interpreter), the same recording is sent
    at ``--rate`` messages/s by a plain kafka-python producer that notes each event's send time; a poller
    asks ClickHouse every 20 ms which event ids have become visible. Printed: p50/p99/max of
-   visible time − send time (the poll interval bounds the error). Target (DESIGN §8): p99 ≤ 2 s.
+   visible time − send time (the poll interval bounds the error). Target (docs/architecture.md): p99 ≤ 2 s.
 """
 
 from __future__ import annotations

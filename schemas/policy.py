@@ -1,4 +1,4 @@
-"""The escalation policy (DESIGN.md §4) loaded from ``data/policy.toml`` into a frozen model.
+"""The escalation policy (docs/policy.md) loaded from ``data/policy.toml`` into a frozen model.
 
 Thresholds and windows are data so that a what-if run can swap the policy file without touching code.
 Durations are written as tables of units in TOML (``{ minutes = 10 }``) and become ``timedelta`` here.

@@ -31,7 +31,7 @@ LEVEL_NAMES: dict[int, str] = {
     5: "市 city",
 }
 MATTERS = "status NOT IN ('merged', 'false_alarm', 'pending_verification')"
-# The escalation paths of the policy (DESIGN.md section 4); the summary counts the transitions of each.
+# The escalation paths of the policy (docs/policy.md); the summary counts the transitions of each.
 ESCALATION_REASONS = ("sla_breach", "severity_upgrade", "repeat_dispute", "cluster", "handler_request")
 
 

@@ -5,7 +5,7 @@ Transition messages, `ClusterSignal` and `DeadLetterRequest` (`streams.core.outp
 immutable `PartitionState` (`streams.core.state`); the input state is never modified, so a caller may keep it
 and step it again (same state, same event → same result).
 
-Rules (DESIGN.md §4; the ids are catalogued in `streams.core.rulebook`):
+Rules (docs/policy.md; the ids are catalogued in `streams.core.rulebook`):
 
 - **Initial routing** by severity (`streams.core.classify`); due = opened + SLA(category, level), severity 5
   must be acknowledged within ``policy.severity5_ack``. Low-confidence alarms wait at grid level

@@ -12,7 +12,7 @@ can still come: a tick at time *t* on a source means no later message on it is o
 already older than its own source's tick bound broke that promise: it is released as *late* for dead letters —
 a decision that depends only on its own source's order, so it too is deterministic.
 
-Implausible time (DESIGN.md §4): a message further ahead of its own source's latest tick than
+Implausible time (docs/policy.md): a message further ahead of its own source's latest tick than
 ``future_bound`` is released as *future* for dead letters, and a tick that far ahead of its source's previous
 tick is refused (it would hold the frontier, or declare every later message late). A message that came before
 its source's first tick is checked when that tick arrives. Both decisions, again, depend only on the

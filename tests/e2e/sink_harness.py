@@ -2,8 +2,8 @@
 
 :class:`SinkPipeline` extends the streams' :class:`pipeline_harness.Pipeline` (topic prefix, CLI in a
 subprocess, workers) with a ClickHouse URL of the test's own, so ``gridflow init``/``sink``/``simulate`` all
-run as a user would run them. :func:`delivery` is the delivery oracle of DESIGN §8: the producer's ledger of
-acknowledged event ids against the event ids analysts can see.
+run as a user would run them. :func:`delivery` is the delivery oracle of
+docs/architecture.md: the producer's ledger of acknowledged event ids against the event ids analysts can see.
 """
 
 from __future__ import annotations

@@ -282,7 +282,7 @@ def test_severity_five_is_handled_by_the_city_with_the_county_notified() -> None
 
 
 def test_one_severity_table_routes_severity_n_to_level_n() -> None:
-    # DESIGN.md §4: 1 grid, 2 village, 3 township, 4 county, 5 city — from the policy's one table.
+    # docs/policy.md: 1 grid, 2 village, 3 township, 4 county, 5 city — from the policy's one table.
     assert [level_for_severity(POLICY, s) for s in range(1, 6)] == list(Level)
     assert [(r.severity, r.level) for r in POLICY.severity_levels] == list(
         zip(range(1, 6), Level, strict=True)
