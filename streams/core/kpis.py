@@ -85,7 +85,7 @@ class FengqiaoKpis:
     camera_precision: dict[str, float | None]
     repeat_hotspots: list[tuple[str, str, int]]
     # Verification tasks (low-confidence alarms) still awaiting the grid member, and those of them overdue
-    # (their own SLA ran out at grid and again at the village: DESIGN.md §4).
+    # (their own SLA ran out at grid and again at the village: docs/policy.md).
     verification_pending: int = 0
     verification_overdue: int = 0
 
