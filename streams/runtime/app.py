@@ -238,6 +238,10 @@ class StreamsApp:
                     async with self.lock:
                         if reader.current():  # else a rebalance came between: read again after it
                             await self._feed(reader, batch)
+                    # A fetch from records already buffered returns without suspending, and so can a
+                    # batch: with a backlog, this loop would keep the event loop from faust's own tasks
+                    # (heartbeats, the county stage, timers) for as long as the backlog lasts.
+                    await asyncio.sleep(0)
         finally:
             await reader.consumer.stop()
 
