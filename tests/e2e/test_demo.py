@@ -2,7 +2,8 @@
 
 The demo runs as a user runs it (a subprocess of the CLI) into a fresh database; the test then reads the
 store itself with the query pack and checks that every printed KPI equals the store's figure, that CAP
-alerts were written and pass the CAP 1.2 check, and that the report holds its six charts with bars.
+alerts were written and pass the CAP 1.2 check, and that the report holds its eight charts with bars
+(the last two: 多元化解, settlements by mediation vs a court, and per kind of body).
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def test_demo_prints_the_store_kpis_and_writes_the_report(
             f"SELECT CAST(reason AS String), count() FROM {ch_database}.transitions_distinct GROUP BY reason"
         ).rows
         reasons = {str(reason): int(str(count)) for reason, count in rows}
+        settlements = run_query(store, "settled_by_mediation_vs_litigation").dicts()
     matters = sum(int(str(r["incidents"])) for r in counties)
     pushed = sum(int(str(r["pushed_up"])) for r in counties)
     assert matters > 0 and int(str(events)) > 0
@@ -79,6 +81,11 @@ def test_demo_prints_the_store_kpis_and_writes_the_report(
     assert printed["上交率 pushed up to county/city"] == _pct(round(pushed / matters, 4))
     assert printed["reopen rate"] == _pct(reopen["reopen_rate"])
     assert sum(1 for label in printed if label.startswith("SLA compliance L")) == 5
+    mediated = sum(int(str(r["mediated"])) for r in settlements)
+    litigated = sum(int(str(r["litigated"])) for r in settlements)
+    assert mediated > 0 and litigated > 0  # the simulated day settles disputes both ways (多元化解)
+    assert printed["多元化解 disputes settled by mediation"] == f"{mediated:,}"
+    assert printed["disputes judged by a court (诉调对接)"] == f"{litigated:,}"
     for reason in ("sla_breach", "severity_upgrade", "repeat_dispute", "cluster", "handler_request"):
         assert printed[f"transitions for {reason}"] == f"{int(str(reasons.get(reason, 0))):,}"
 
@@ -86,7 +93,7 @@ def test_demo_prints_the_store_kpis_and_writes_the_report(
     assert Path(report_line.removeprefix("report: ")) == out.resolve()
     html = out.read_text(encoding="utf-8")
     charts = html.split("<svg")[1:]
-    assert len(charts) == 6
+    assert len(charts) == 8
     bar = re.compile(r"<rect class='bar' x='[\d.]+' y='[\d.]+' width='([\d.]+)' height='([\d.]+)'")
     for chart in charts:
         assert any(float(w) > 0 and float(h) > 0 for w, h in bar.findall(chart)), chart[:200]
