@@ -1,0 +1,130 @@
+"""Soak: the whole pipeline at a steady rate for a long time, sampling the worker's and the sink's memory.
+
+Not part of the test suite (it runs for half an hour by default). Against a running broker and ClickHouse
+(``gridflow services up`` on private ports, as in ``bench/bench_sink.py``)::
+
+    .venv/bin/python bench/soak.py --bootstrap 127.0.0.1:49092 \\
+        --url clickhouse://default:@127.0.0.1:49000/soak --minutes 30 --rate 1000
+
+It starts ``gridflow worker`` and ``gridflow sink`` on fresh topics (a unique prefix) and the given database,
+then ``gridflow simulate --rate RATE`` over a simulated period long enough to last the run, and every
+``--every`` seconds prints the resident memory (RSS, summed over each process's group: the worker's children
+included) of the worker and the sink, with the consumer lag of each. At the end it prints whether each RSS
+stayed within ±15 % of its mean after the warm-up (the first ``--warmup`` minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from infra.lag import lag
+from infra.topics_admin import ensure_topics
+from schemas.topics import topics
+from sinks.sink import sink_topics
+
+GRIDFLOW = [sys.executable, "-m", "gridflow.cli"]
+
+
+def group_rss_mb(pgid: int) -> float:
+    """Resident memory of every process in group ``pgid``, in MiB (from /proc)."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(stat[2]) != pgid:  # field 5 of /proc/pid/stat: the process group
+                continue
+            for line in (entry / "status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+            continue
+    return total / 1024
+
+
+def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [*GRIDFLOW, *args], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def flat(samples: list[float]) -> str:
+    if not samples:
+        return "no samples after the warm-up"
+    mean = sum(samples) / len(samples)
+    spread = max(abs(s - mean) / mean for s in samples)
+    return f"mean {mean:,.0f} MiB, max deviation {spread:.0%} ({'flat' if spread <= 0.15 else 'NOT flat'})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--bootstrap", required=True)
+    parser.add_argument("--url", required=True, help="ClickHouse URL including the database to use")
+    parser.add_argument("--minutes", type=float, default=30.0)
+    parser.add_argument("--rate", type=float, default=1000.0, help="messages/s published")
+    parser.add_argument("--every", type=float, default=30.0, help="seconds between samples")
+    parser.add_argument("--warmup", type=float, default=5.0, help="minutes left out of the flatness check")
+    parser.add_argument("--logs", type=Path, default=Path("/tmp/gridflow-soak"))
+    args = parser.parse_args()
+
+    prefix = f"soak{uuid.uuid4().hex[:6]}."
+    args.logs.mkdir(parents=True, exist_ok=True)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("GRIDFLOW_")},
+        "GRIDFLOW_KAFKA_BOOTSTRAP": args.bootstrap,
+        "GRIDFLOW_KAFKA_TOPIC_PREFIX": prefix,
+        "GRIDFLOW_CLICKHOUSE_URL": args.url,
+        "GRIDFLOW_STATE_DIR": str(args.logs / "state"),
+    }
+    ensure_topics(args.bootstrap, list(topics(prefix)))
+    subprocess.run([*GRIDFLOW, "init"], env=env, check=True, capture_output=True)
+    # A simulated period that outlasts the run at this rate (a city day is ~20k messages at scale 1).
+    days = max(1, int(args.minutes * 60 * args.rate / 20_000 / 20) + 1)
+    worker = start(["worker"], env, args.logs / "worker.log")
+    sink = start(["sink"], env, args.logs / "sink.log")
+    producer = start(
+        ["simulate", "--scenario", "normal_day", "--seed", "1", "--duration", f"{days}d", "--scale", "20",
+         "--rate", str(args.rate)],
+        env, args.logs / "simulate.log",
+    )  # fmt: skip
+    names = topics(prefix)
+    started = time.monotonic()
+    worker_after: list[float] = []
+    sink_after: list[float] = []
+    print(f"soak {prefix} at {args.rate:,.0f} msg/s for {args.minutes:g} min; logs in {args.logs}")
+    print(f"{'minute':>7} {'worker MiB':>11} {'sink MiB':>9} {'worker lag':>11} {'sink lag':>9}")
+    try:
+        while (elapsed := time.monotonic() - started) < args.minutes * 60:
+            time.sleep(args.every)
+            elapsed = time.monotonic() - started
+            w, s = group_rss_mb(worker.pid), group_rss_mb(sink.pid)
+            w_lag = lag(args.bootstrap, f"{prefix}gridflow-streams", names.intake)
+            s_lag = lag(args.bootstrap, f"{prefix}gridflow-sink", sink_topics(prefix))
+            print(f"{elapsed / 60:7.1f} {w:11,.0f} {s:9,.0f} {w_lag:11,} {s_lag:9,}", flush=True)
+            if elapsed >= args.warmup * 60:
+                worker_after.append(w)
+                sink_after.append(s)
+            for name, proc in (("worker", worker), ("sink", sink), ("simulate", producer)):
+                if proc.poll() is not None:
+                    raise SystemExit(f"{name} exited with {proc.returncode}; see {args.logs}")
+    finally:
+        for proc in (producer, sink, worker):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(60)
+    print(f"worker RSS after warm-up: {flat(worker_after)}")
+    print(f"sink RSS after warm-up:   {flat(sink_after)}")
+
+
+if __name__ == "__main__":
+    main()
