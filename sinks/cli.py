@@ -38,6 +38,7 @@ def init() -> None:
     from schemas.topics import topics
     from sinks.connection import connect
     from sinks.ddl import apply_migrations, migrations
+    from sinks.dimensions import load_dimensions
 
     kafka = load(KafkaSettings)
     # Both servers are reached before either is changed: a failure leaves no topic and no database behind.
@@ -49,12 +50,15 @@ def init() -> None:
             + (f" ({', '.join(created)})" if created else " (all present)")
         )
         applied = apply_migrations(writer)
+        loaded = load_dimensions(writer)
         names = {m.version: f"{m.version:04d}_{m.name}" for m in migrations()}
         done = ", ".join(names[v] for v in applied) if applied else "none (schema up to date)"
         typer.echo(
             f"clickhouse {writer.url} (ClickHouse {writer.dialect.version_text}), "
             f"database {writer.database}: applied {done}"
         )
+        if any(loaded.values()):
+            typer.echo(f"  names loaded: {loaded['units']:,} units, {loaded['categories']:,} categories")
 
 
 def sink(

@@ -91,9 +91,26 @@ def enum8(codes: Mapping[str, int] | Mapping[int, str]) -> str:
     return "Enum8(" + ", ".join(f"'{name}' = {code}" for name, code in pairs) + ")"
 
 
+def names_of(codes: Mapping[str, int] | Mapping[int, str], column: str) -> str:
+    """A SQL expression: the name of a ``Nullable(Enum8)`` column's value, ``''`` for NULL.
+
+    ClickHouse 18.16 evaluates ``toString``/``CAST`` of the NULL rows too (their stored code 0 is no enum
+    value, error 49), so the code goes through an integer and ``transform`` maps it to its name.
+    """
+    pairs = sorted(
+        ((v, k) if isinstance(k, str) else (k, v) for k, v in codes.items()),
+        key=lambda pair: pair[0],
+    )
+    numbers = ", ".join(str(code) for code, _ in pairs)
+    names = ", ".join(f"'{name}'" for _, name in pairs)
+    return f"transform(ifNull(CAST({column} AS Nullable(Int16)), 0), [{numbers}], [{names}], '')"
+
+
 def placeholders() -> dict[str, str]:
-    """``{enum_*}`` placeholders for the migration files."""
+    """``{enum_*}`` placeholders for the migration files, and ``{name_of_*}`` expressions."""
     return {
+        "name_of_from_level": names_of(LEVEL_NAMES, "from_level"),
+        "name_of_from_status": names_of(INCIDENT_STATUS, "from_status"),
         "enum_message_status": enum8(MESSAGE_STATUS),
         "enum_level": enum8(LEVEL_NAMES),
         "enum_alert_type": enum8(ALERT_TYPE),

@@ -492,6 +492,11 @@ EXPECTED: dict[str, list[tuple[object, ...]]] = {
     # Nearest rank: 150802 [2, 10, 30] h → ranks 2 and 3; 150821 [4, 50] h → ranks 1 and 2.
     "time_to_resolve_by_county": [("150802", 3, 10.0, 30.0), ("150821", 2, 4.0, 50.0)],
     "repeat_dispute_hotspots": [(GA1, GA1[:9], "150802", "neighbour", 1, 3, _day(2))],
+    # The same hotspot by name, from the units and categories tables `gridflow init` fills (geography.json:
+    # 150802001 is 车站街道 of 临河区; taxonomy.toml: neighbour is 相邻关系纠纷).
+    "repeat_dispute_hotspots_named": [
+        ("车站街道", "临河区", "相邻关系纠纷", GA1, GA1[:9], "neighbour", 1, 3)
+    ],
     # Ever resolved: A B C D G; C was reopened once.
     "reopen_rate": [(5, 1, 1, 0.2)],
     # Per incident: GA2-01 → I (pending); GB2-01 → F (false alarm), G; GB2-02 → G (a3 merged into G).

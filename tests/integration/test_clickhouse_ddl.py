@@ -299,3 +299,25 @@ def test_county_alerts_and_policy_columns_land_and_collapse(writer: Writer) -> N
     assert writer.query(f"SELECT DISTINCT policy_version FROM {db}.transitions_distinct").rows == [
         ("fengqiao/2026.1",)
     ]
+
+
+def test_names_load_once_and_plain_levels_take_to_string(writer: Writer) -> None:
+    from sinks.dimensions import load_dimensions
+
+    apply_migrations(writer)
+    first = load_dimensions(writer)
+    second = load_dimensions(writer)
+    insert_all(writer, TRANSITIONS)
+    db = writer.database
+
+    assert first["units"] == count(writer, "units") > 3000 and first["categories"] > 20
+    assert second == {"units": 0, "categories": 0}
+    assert writer.query(f"SELECT name FROM {db}.units WHERE code = '150823101'").scalar() == "西小召镇"
+    levels = writer.query(f"SELECT DISTINCT toString(from_level) FROM {db}.transitions_named").rows
+    assert ("",) in levels and ("grid",) in levels
+    # What 18.16 refuses on the Nullable(Enum8) column of transitions_distinct works on the view.
+    empty = writer.query(f"SELECT count() FROM {db}.transitions_named WHERE from_level = ''").scalar()
+    assert (
+        empty
+        == writer.query(f"SELECT count() FROM {db}.transitions_distinct WHERE isNull(from_level)").scalar()
+    )

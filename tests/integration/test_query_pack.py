@@ -34,6 +34,7 @@ from sinks import (
     run_query,
     with_database,
 )
+from sinks.dimensions import load_dimensions
 
 QUERIES = sorted(load_queries())
 
@@ -49,6 +50,7 @@ def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     writer = connect(url)
     try:
         apply_migrations(writer)
+        load_dimensions(writer)
         batches: list[Sequence[MessageUnion]] = [INTAKE, INCIDENT_VERSIONS, TRANSITIONS, DEAD_LETTERS]
         for batch in batches:
             for table, columns in blocks_of(batch, ingested_at=1_772_409_600).items():
