@@ -1,5 +1,4 @@
--- Question: Where do disputes keep coming back, by name (矛盾反复 hotspots with their township, county and
--- category names)?
+-- Question: Which named townships and counties do disputes keep coming back to (矛盾反复)?
 -- The ranking of repeat_dispute_hotspots.sql, with names from the units and categories tables (migration
 -- 0006, filled by `gridflow init`). One JOIN per SELECT, so it also runs on ClickHouse 18.16.
 SELECT
