@@ -8,9 +8,12 @@ so tests (and the screenshot test) can find and measure them. Text is escaped; l
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
+
+from rich.cells import cell_len
 
 PALETTE = ("#2b6cb0", "#dd6b20", "#38a169", "#805ad5", "#d53f8c", "#319795", "#b7791f")
 FONT = "font-family='Noto Sans CJK SC, WenQuanYi Zen Hei, sans-serif'"
@@ -37,6 +40,16 @@ def _scale(values: Sequence[float], maximum: float | None) -> float:
     return top if top > 0 else 1.0
 
 
+def text_width(text: str, font_size: float) -> float:
+    """An upper estimate of ``text``'s rendered width: a CJK character is one em (two terminal cells), a
+    Latin one at most 0.6 em; so a label column sized by it never clips its longest label."""
+    return cell_len(text) * 0.6 * font_size
+
+
+def _label_column(labels: Sequence[str], at_least: int, font_size: float) -> int:
+    return max(at_least, math.ceil(max((text_width(t, font_size) for t in labels), default=0.0)) + 12)
+
+
 def _frame(width: int, height: int, title: str, body: list[str]) -> str:
     return (
         f"<svg xmlns='http://www.w3.org/2000/svg' class='chart' width='{width}' height='{height}' "
@@ -61,7 +74,8 @@ def bar_chart(
 ) -> str:
     """Horizontal bars, one per ``(label, value)``; ``percent`` shows values in [0, 1] as percentages."""
     row, top = 26, 34
-    plot = width - label_width - 70
+    label_width = _label_column([label for label, _ in items], label_width, 12)
+    plot = max(40, width - label_width - 70)
     top_value = _scale([v for _, v in items], maximum)
     body: list[str] = []
     for i, (label, value) in enumerate(items):
@@ -120,7 +134,8 @@ def grouped_bar_chart(
     """Horizontal bars grouped per label, one bar per series, with a legend (e.g. the escalation funnel)."""
     bar, gap, top = 14, 10, 56
     group = bar * len(series) + gap
-    plot = width - label_width - 70
+    label_width = _label_column(labels, label_width, 12)
+    plot = max(40, width - label_width - 70)
     top_value = _scale([v for s in series for v in s.values], None)
     body: list[str] = []
     for j, s in enumerate(series):

@@ -8,6 +8,7 @@ that colour, inside the area below the KPI table where the charts sit.
 
 from __future__ import annotations
 
+import re
 import shutil
 import struct
 import subprocess
@@ -21,6 +22,30 @@ from gridflow.demo.report import write_report
 from gridflow.demo.svg import PALETTE
 
 CHROMIUM = "/usr/bin/chromium"
+CATEGORY_LABELS = [
+    "婚姻家庭纠纷 Marriage and family dispute",
+    "群体性信访 Collective petition",
+    "相邻关系纠纷 Neighbour dispute",
+    *(f"category {i}" for i in range(9)),
+]
+# Appended to a copy of the report: every <text>'s box against its <svg>'s viewBox, written into the page.
+BBOX_SCRIPT = """<script>
+const out = []; let checked = 0;
+document.querySelectorAll('svg').forEach((svg, i) => {
+  const v = svg.viewBox.baseVal;
+  svg.querySelectorAll('text').forEach(t => {
+    checked += 1;
+    const b = t.getBBox();
+    if (b.width <= 0 || b.x < v.x - 0.5 || b.x + b.width > v.x + v.width + 0.5
+        || b.y < v.y - 0.5 || b.y + b.height > v.y + v.height + 0.5) {
+      out.push(i + ' ' + t.textContent + ' ' + [b.x, b.y, b.width].map(n => n.toFixed(1)).join(','));
+    }
+  });
+});
+const pre = document.createElement('pre');
+pre.textContent = 'CHECKED ' + checked + ' CLIPPED[' + out.join(' | ') + ']';
+document.body.appendChild(pre);
+</script>"""
 WIDTH, HEIGHT = 1280, 2000
 
 
@@ -43,7 +68,8 @@ def _figures() -> Figures:
     return Figures(
         summary=summary,
         by_county=[(name, float(100 + 40 * i)) for i, name in enumerate(counties)],
-        by_category=[(f"category {i}", float(300 - 20 * i)) for i in range(12)],
+        # Long Chinese labels: the issue saw 婚姻家庭纠纷 drawn as 姻家庭纠纷 (cut at the left edge).
+        by_category=[(label, float(300 - 20 * i)) for i, label in enumerate(CATEGORY_LABELS)],
         by_hour=[(f"{h:02d}", float(50 + (h * 37) % 200)) for h in range(24)],
         funnel=[
             ("grid", 9000, 900, 5000),
@@ -144,3 +170,28 @@ def test_report_charts_render_in_headless_chromium(tmp_path: Path) -> None:
     for colour in (PALETTE[0], PALETTE[1], PALETTE[2], PALETTE[3], PALETTE[5]):
         assert counts[colour] > 200, f"chart bars in {colour} missing: {counts}"
     assert non_white_left > 5000 and non_white_right > 5000, (non_white_left, non_white_right)
+
+
+def test_no_label_is_clipped_text_boxes_lie_inside_their_svg(tmp_path: Path) -> None:
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        pytest.fail("chromium is not installed: `apt-get install chromium` (.ci/run installs it)")
+    report = write_report(_figures(), tmp_path / "report.html", note="bbox test")
+    probe = tmp_path / "probe.html"
+    probe.write_text(report.read_text(encoding="utf-8").replace("</body>", BBOX_SCRIPT + "</body>"), "utf-8")
+    command = [
+        CHROMIUM if Path(CHROMIUM).exists() else str(shutil.which("chromium")),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--dump-dom",
+        probe.as_uri(),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    found = re.search(r"CHECKED (\d+) CLIPPED\[(.*?)\]", result.stdout, re.S)
+
+    assert found is not None, result.stderr[-2000:]
+    assert int(found.group(1)) > 50  # every chart's labels and values were measured
+    assert found.group(2) == "", found.group(2)
