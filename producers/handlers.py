@@ -7,7 +7,10 @@ from the handler model (`HandlerModel`, data in ``data/handlers.toml``): respond
 log-normal delay, then settle (resolve) with the level's success rate, else ask the level above
 (request_escalation) or let the matter lie until its SLA breaches. A settled matter is checked by the level
 above (verify, which closes it) or, sometimes, reopened. Camera verification tasks are confirmed or rejected
-by the grid member.
+by the grid member. 多元化解: from the village up, when the incident's lead body mediates (``schemas/data/bodies.toml``), a
+dispute is settled with its type's mediation success rate and time, and a failed mediation goes to the
+county court (诉调对接), whose judgment comes in its own time whichever level holds the matter by then;
+other bodies settle with their level's figures. Dispositions name the body and how it settled.
 
 Deterministic: every draw comes from a generator seeded by (seed, incident, level, round), so one matter
 held by one level meets the same handler under any policy, in any process, whatever else happens around
@@ -33,8 +36,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from producers.record import Record
 from schemas._datafile import raise_data_error, read_toml, split_loc
+from schemas.bodies import bodies
 from schemas.enums import DispositionAction, IncidentStatus, Level, MessageStatus
-from schemas.messages import Disposition
+from schemas.messages import Disposition, Outcome
 from schemas.topics import topics
 
 HANDLERS_FILE: Final = Path(__file__).resolve().parent / "data" / "handlers.toml"
@@ -110,6 +114,9 @@ class _Planned:
     grid: str
     township: str
     index: int  # its place in the plan: part of its deterministic event id
+    body: str = ""  # 多元化解: the body acting, and how a resolution settled the matter
+    outcome: Outcome | None = None
+    sticky: bool = False  # a court's judgment comes whichever level holds the matter by then
 
 
 @dataclass(slots=True)
@@ -132,6 +139,7 @@ class Reactor:
         self.seed = seed
         self.status = status
         self.topic = topics().dispositions.name
+        self._directory = bodies()
         self._seen: dict[str, _Seen] = {}
         self._queue: list[tuple[datetime, int, _Planned]] = []
         self._order = 0
@@ -179,12 +187,30 @@ class Reactor:
         handler = self.model.at(Level(level))
         rng = self._rng(incident["incident_id"], level, round_, "handle")
         accept = start + handler.respond.draw(rng)
-        self._push(accept, incident, level, round_, _A.ACCEPT, 0)
+        lead = str(incident.get("lead_body") or "")
+        self._push(accept, incident, level, round_, _A.ACCEPT, 0, body=lead)
+        role = self._directory.roles.get(lead.partition(":")[2])
+        # At grid level the grid member settles on the spot (the level's figures); bodies from the village up.
+        mediates = role == "mediation" and level >= Level.VILLAGE
+        odds = self._directory.mediation.get(incident["category"]) if mediates else None
+        if odds is not None:
+            # 多元化解: a mediating body settles a dispute with its type's success rate and time; a failed
+            # mediation is referred to the county's court (诉调对接), which rules in its own time.
+            if rng.random() < odds.success:
+                took = Delay(median_minutes=odds.median_hours * 60, sigma=handler.settle.sigma).draw(rng)
+                self._push(accept + took, incident, level, round_, _A.RESOLVE, 1, lead, "mediated")
+            else:
+                took = Delay(median_minutes=odds.court_median_days * 1440, sigma=0.5).draw(rng)
+                court = f"{incident['grid_code'][:6]}:court"
+                self._push(accept + took, incident, level, round_, _A.RESOLVE, 1, court, "litigated", True)
+            return
         settle = accept + handler.settle.draw(rng)
         if rng.random() < handler.success:
-            self._push(settle, incident, level, round_, _A.RESOLVE, 1)
+            outcome: Outcome = "arbitrated" if role == "arbitration" else "handled"
+            self._push(settle, incident, level, round_, _A.RESOLVE, 1, lead, outcome)
         elif level < Level.CITY and rng.random() < handler.ask_up:
-            self._push(accept + (settle - accept) / 2, incident, level, round_, _A.REQUEST_ESCALATION, 1)
+            halfway = accept + (settle - accept) / 2
+            self._push(halfway, incident, level, round_, _A.REQUEST_ESCALATION, 1, lead)
 
     def _plan_check(self, incident: dict[str, Any], level: int, reopens: int, start: datetime) -> None:
         handler = self.model.at(Level(level))
@@ -201,6 +227,9 @@ class Reactor:
         round_: int,
         action: DispositionAction,
         index: int,
+        body: str = "",
+        outcome: Outcome | None = None,
+        sticky: bool = False,
     ) -> None:
         grid = incident["grid_code"]
         planned = _Planned(
@@ -212,6 +241,9 @@ class Reactor:
             grid,
             incident["township_code"],
             index,
+            body,
+            outcome,
+            sticky,
         )
         self._order += 1
         heapq.heappush(self._queue, (at, self._order, planned))
@@ -228,7 +260,7 @@ class Reactor:
         while self._queue and self._queue[0][0] <= until:
             at, _, planned = heapq.heappop(self._queue)
             seen = self._seen.get(planned.incident)
-            if seen is None or seen.level != planned.level or seen.status in _DONE:
+            if seen is None or seen.status in _DONE or (seen.level != planned.level and not planned.sticky):
                 continue  # the matter moved on: this unit's answer no longer applies
             out.append(self._record(at, planned))
         return out
@@ -243,6 +275,8 @@ class Reactor:
             unit_code=planned.unit,
             action=planned.action,
             at=at,
+            body=planned.body,
+            outcome=planned.outcome,
         )
         self.sent += 1
         return Record(

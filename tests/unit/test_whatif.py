@@ -38,6 +38,18 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def two_days(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two simulated days at a tenth of city scale: long enough for village mediations to end."""
+    sim = Simulator(scenario("normal_day"), 1, duration=timedelta(days=2), scale=0.1)
+    path = tmp_path_factory.mktemp("whatif") / "two-days.jsonl"
+    with RecordingWriter(path, sim.header) as writer:
+        for record in sim:
+            writer.write(record)
+        writer.close(sim.summary)
+    return path
+
+
+@pytest.fixture(scope="module")
 def base() -> NamedPolicy:
     return parse_named(f"base={POLICY_FILE}")
 
@@ -92,7 +104,7 @@ def assert_settled_one_level_up(before: Outcome, after: Outcome, category: str) 
 
 
 def test_reactive_handlers_settle_where_the_policy_routes(
-    recording: Path, base: NamedPolicy, tmp_path: Path
+    two_days: Path, base: NamedPolicy, tmp_path: Path
 ) -> None:
     """A policy routing severity 1 (neighbour disputes among others) to the village, not the grid, changes
     which level's handler settles those matters, and how long that takes."""
@@ -104,17 +116,17 @@ def test_reactive_handlers_settle_where_the_policy_routes(
     up = parse_named(f"up={path}")
     assert [key for key, _, _ in differences(base, up)] == ["severity_levels"]
 
-    load = Load(recording=recording)
+    load = Load(recording=two_days)
     before, after = run(load, base, reactive=True), run(load, up, reactive=True)
     assert_settled_one_level_up(before, after, "neighbour")
 
 
 def test_routing_one_category_up_leaves_the_others_with_the_same_handlers(
-    recording: Path, base: NamedPolicy
+    two_days: Path, base: NamedPolicy
 ) -> None:
     """Only neighbour disputes start one level higher (their taxonomy severity + 1): they are settled at
     village level and later; most other matters end exactly as before (same handlers, same draws)."""
-    load = Load(recording=recording)
+    load = Load(recording=two_days)
     bundled = Engine.bundled()
     neighbour = bundled.taxonomy.categories["neighbour"]
     higher = neighbour.model_copy(update={"base_severity": neighbour.base_severity + 1})
