@@ -10,7 +10,8 @@ above (verify, which closes it) or, sometimes, reopened. Camera verification tas
 by the grid member. 多元化解: from the village up, when the incident's lead body mediates
 (``schemas/data/bodies.toml``), a dispute is settled with its type's mediation success rate and time, and
 a failed mediation goes to the county court (诉调对接), whose judgment comes in its own time whichever
-level holds the matter by then; other bodies settle with their level's figures. Dispositions name the body and how it settled.
+level holds the matter by then; other bodies settle with their level's figures. Dispositions name the
+body and how it settled.
 
 Deterministic: every draw comes from a generator seeded by (seed, incident, level, round), so one matter
 held by one level meets the same handler under any policy, in any process, whatever else happens around
