@@ -170,6 +170,7 @@ def latency(
         "GRIDFLOW_KAFKA_BOOTSTRAP": bootstrap,
         "GRIDFLOW_KAFKA_TOPIC_PREFIX": prefix,
         "GRIDFLOW_CLICKHOUSE_URL": url,
+        "GRIDFLOW_PII_KEY": "bench-pii-key-0123456789abcdef",
     }
     sink = subprocess.Popen(
         [sys.executable, "-m", "sinks", "sink", "--batch-seconds", str(batch_seconds)],

@@ -33,6 +33,8 @@ class ServiceSettings(BaseSettings):
     clickhouse_tcp_port: int = Field(default=9000, ge=1, le=65535)
     clickhouse_http_port: int = Field(default=8123, ge=1, le=65535)
     analyst_password: SecretStr = SecretStr("analyst")
+    writer_password: SecretStr = SecretStr("writer")
+    county_password: SecretStr = SecretStr("county")
     start_timeout_s: float = Field(default=60.0, gt=0)
 
     @property
@@ -84,6 +86,21 @@ class PolicySettings(BaseSettings):
     policy: Path | None = None
 
 
+class PrivacySettings(BaseSettings):
+    """The key that turns personal data into tokens (``schemas.personal``) before it is stored.
+
+    ``GRIDFLOW_PII_TOKENISE=false`` stores personal data in clear: the privacy tests' negative control only.
+    """
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX + "PII_", extra="ignore", frozen=True)
+
+    key: SecretStr | None = Field(default=None, min_length=16)
+    tokenise: bool = True
+
+    def key_bytes(self) -> bytes | None:
+        return self.key.get_secret_value().encode() if self.key is not None else None
+
+
 class ClickHouseSettings(BaseSettings):
     """Which ClickHouse to use: a server URL, a chdb path, or (unset) the local default."""
 
@@ -104,7 +121,12 @@ def load(cls: type[S]) -> S:
         prefix = str(cls.model_config.get("env_prefix", PREFIX))
         first = exc.errors()[0]
         name = prefix + "_".join(str(part) for part in first["loc"]).upper()
-        raise ConfigError(f"{name}={first.get('input')!r}: {first['msg']}") from None
+        field = cls.model_fields.get(str(first["loc"][0])) if first["loc"] else None
+        # A secret's value is never echoed, even a wrong one: it may be the real secret, mistyped.
+        shown = (
+            "<hidden>" if field is not None and "SecretStr" in str(field.annotation) else first.get("input")
+        )
+        raise ConfigError(f"{name}={shown!r}: {first['msg']}") from None
 
 
 def clickhouse_url(services: ServiceSettings, clickhouse: ClickHouseSettings) -> str:

@@ -33,12 +33,13 @@ def _url() -> str:
 def init() -> None:
     """Create the Kafka topics and apply the ClickHouse schema migrations (idempotent)."""
     from infra.probe import check_kafka
-    from infra.settings import KafkaSettings, load
+    from infra.settings import ClickHouseSettings, KafkaSettings, load
     from infra.topics_admin import ensure_topics
     from schemas.topics import topics
     from sinks.connection import connect
     from sinks.ddl import apply_migrations, migrations
     from sinks.dimensions import load_dimensions
+    from sinks.roles import apply_roles
 
     kafka = load(KafkaSettings)
     # Both servers are reached before either is changed: a failure leaves no topic and no database behind.
@@ -59,6 +60,11 @@ def init() -> None:
         )
         if any(loaded.values()):
             typer.echo(f"  names loaded: {loaded['units']:,} units, {loaded['categories']:,} categories")
+        # The role users of the local server (users.xml) are bound to GRIDFLOW_CLICKHOUSE_DATABASE's role
+        # databases; other databases (a demo's, a test's) get none.
+        roles = apply_roles(writer) if writer.database == load(ClickHouseSettings).database else []
+        if roles:
+            typer.echo(f"clickhouse: role databases {roles[0]} and {len(roles) - 1} county databases ready")
 
 
 def sink(
@@ -85,7 +91,8 @@ def sink(
 ) -> None:
     """Land intake events, incidents, transitions and dead letters in ClickHouse until stopped."""
     from infra.probe import check_kafka
-    from infra.settings import KafkaSettings, load
+    from infra.settings import KafkaSettings, PrivacySettings, load
+    from schemas.personal import Tokeniser
     from sinks.connection import connect
     from sinks.sink import SinkConfig, run_sink
 
@@ -93,6 +100,12 @@ def sink(
         raise ConfigError(f"--batch-rows {batch_rows}: expected a whole number >= 1")
     if not batch_seconds > 0:
         raise ConfigError(f"--batch-seconds {batch_seconds}: expected a number of seconds > 0")
+    privacy = load(PrivacySettings)
+    if privacy.tokenise and privacy.key is None:
+        raise ConfigError(
+            "GRIDFLOW_PII_KEY is not set: the sink tokenises reporters' phone numbers and ids with this key "
+            "(16 characters or more, kept secret); `gridflow demo` makes a one-off key per run"
+        )
     kafka = load(KafkaSettings)
     url = _url()
     check_kafka(kafka.servers, 5.0, kafka.client_options())
@@ -106,6 +119,7 @@ def sink(
         dedup=not no_dedup,
         instance=instance or None,
         kafka_options=kafka.client_options(),
+        personal=Tokeniser(privacy.key_bytes(), enabled=privacy.tokenise),
     )
     raise typer.Exit(run_sink(config))
 

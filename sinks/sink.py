@@ -54,6 +54,7 @@ from schemas.decode import decode, decode_message
 from schemas.enums import MessageStatus
 from schemas.errors import DecodeError
 from schemas.messages import DeadLetter, Incident, MessageUnion
+from schemas.personal import Tokeniser
 from schemas.stages import CountyAlert
 from schemas.topics import TopicSpec, topics
 from sinks.backoff import Backoff, Stopped, retry_unavailable
@@ -94,6 +95,8 @@ class SinkConfig:
     # its partitions back at once instead of waiting out the dead member's session. Unique per process.
     instance: str | None = None
     kafka_options: Mapping[str, Any] = field(default_factory=dict)
+    # The sink is the warehouse's edge: personal data is tokenised here (redacted when no key is given).
+    personal: Tokeniser = field(default_factory=lambda: Tokeniser(None))
 
     @property
     def group_id(self) -> str:
@@ -301,6 +304,7 @@ class Sink:
             )
         except DecodeError as error:
             self.stats.undecodable += 1
+            raw = self.config.personal.scrub(raw)
             # Same id as the stream's dead letter for this record (schemas.ids), so the two collapse.
             letter = DeadLetter.for_record(
                 status=MessageStatus.EXERCISE,
@@ -309,11 +313,13 @@ class Sink:
                 offset=record.offset,
                 raw=raw,
                 error=error,
+                error_message=self.config.personal.text(str(error)),
                 processed_at=dt.datetime.now(dt.UTC),
             )
             origin = Origin(source, raw, MessageStatus.EXERCISE)
             self._pending.add("dead_letters", dead_letter_row(letter, ingested_at), origin)
             return
+        msg, raw = self.config.personal.message(msg, raw)
         built = message_row(msg, source, raw, ingested_at)
         if built is not None:  # None: a clock tick, consumed but not stored
             self._pending.add(built[0], built[1], Origin(source, raw, _status_of(msg)))

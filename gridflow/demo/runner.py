@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import time
 from dataclasses import dataclass
@@ -98,7 +99,13 @@ def run_demo(config: DemoConfig, echo: Any = print) -> int:
         "folder": str(run_dir),
     }
     (run_dir / "run.json").write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
-    pipeline = Pipeline(pipeline_env(kafka.servers, prefix, url), run_dir)
+    env = pipeline_env(kafka.servers, prefix, url)
+    if not env.get("GRIDFLOW_PII_KEY"):
+        # Demo mode: the sink refuses to run without a key; a one-off key, given through the environment
+        # (never the command line), keeps tokens consistent within this run and unlinkable to any other.
+        env["GRIDFLOW_PII_KEY"] = secrets.token_urlsafe(32)
+        echo("personal data: GRIDFLOW_PII_KEY is not set, so this run tokenises it with a one-off key")
+    pipeline = Pipeline(env, run_dir)
     echo(
         f"demo {stamp}: topics {prefix}*, database {database}, logs in {run_dir}, "
         f"policy {metadata['policy_file']} version {config.policy_version}"

@@ -1,18 +1,24 @@
 """The local clickhouse-server: Debian's package run as a plain process with a project-local config.
 
-Data, logs and users live under ``<state>/clickhouse``; it listens on loopback only. Two users: ``default``
-(the pipeline) and ``analyst`` (read-only). When no server binary is on PATH, gridflow uses chdb, the embedded
+Data, logs and users live under ``<state>/clickhouse``; it listens on loopback only. Users by role (see
+``templates/clickhouse-users.xml`` and :mod:`sinks.roles`): ``default`` (init, DDL), ``gridflow_writer`` (the
+sink), ``analyst`` and one ``county_<code>`` user per county, read-only, each limited to its own database
+over ``GRIDFLOW_CLICKHOUSE_DATABASE``. When no server binary is on PATH, gridflow uses chdb, the embedded
 engine, and there is nothing to start.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import secrets
 from pathlib import Path
 
 from gridflow.services.process import ManagedProcess, ensure_port_free
 from gridflow.services.templates import render
 from infra.probe import clickhouse_answers
-from infra.settings import ServiceSettings, local_clickhouse_binary
+from infra.settings import ClickHouseSettings, ServiceSettings, load, local_clickhouse_binary
+from schemas.geography import geography
 
 
 class ClickHouseService:
@@ -67,13 +73,54 @@ class ClickHouseService:
     def _write_config(self) -> Path:
         for sub in ("data", "tmp", "user_files", "format_schemas", "log"):
             (self.home / sub).mkdir(parents=True, exist_ok=True)
+        # The bridge user's password is made afresh at each start; only this server's two files hold it.
+        reader_password = secrets.token_urlsafe(24)
         values = {
             "state": str(self.settings.state),
             "tcp_port": str(self.settings.clickhouse_tcp_port),
             "http_port": str(self.settings.clickhouse_http_port),
-            "analyst_password": self.settings.analyst_password.get_secret_value(),
+            "reader_password": reader_password,
+            "role_users": self._role_users(reader_password),
         }
-        (self.home / "users.xml").write_text(render("clickhouse-users.xml", values))
+        _write_private(self.home / "users.xml", render("clickhouse-users.xml", values))
         config = self.home / "config.xml"
-        config.write_text(render("clickhouse-config.xml", values))
+        _write_private(config, render("clickhouse-config.xml", values))
         return config
+
+    def _role_users(self, reader_password: str) -> str:
+        from sinks.roles import analyst_database, county_database
+
+        database = load(ClickHouseSettings).database
+        s = self.settings
+        users = [
+            _user("gridflow_writer", s.writer_password.get_secret_value(), "writer", None),
+            _user("gridflow_reader", reader_password, "readonly", None),
+            _user("analyst", s.analyst_password.get_secret_value(), "role", analyst_database(database)),
+        ]
+        for county in (unit.code for unit in geography().counties()):
+            password = s.county_password.get_secret_value()
+            users.append(_user(f"county_{county}", password, "role", county_database(database, county)))
+        return "\n".join(users)
+
+
+def _user(name: str, password: str, profile: str, database: str | None) -> str:
+    digest = hashlib.sha256(password.encode()).hexdigest()
+    # ``default`` (empty) too: clients connect there first, as the target may not exist yet.
+    allowed = (
+        f"<allow_databases><database>default</database><database>{database}</database></allow_databases>"
+        if database
+        else ""
+    )
+    return (
+        f"        <{name}><password_sha256_hex>{digest}</password_sha256_hex>"
+        f"<networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>{profile}</profile>"
+        f"<quota>default</quota>{allowed}</{name}>"
+    )
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read: it holds a password or password hashes."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+    path.chmod(0o600)

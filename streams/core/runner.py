@@ -43,6 +43,7 @@ from schemas.messages import (
     Incident,
     Transition,
 )
+from schemas.personal import Tokeniser
 from schemas.stages import CheckpointRecord, Watermark
 from streams.core.chain import ChainWriter, Checkpoint, decode, follow, merge
 from streams.core.citizen import as_grid_report
@@ -78,6 +79,9 @@ class PartitionRunner:
     writer: str = "w"  # names this runner's checkpoint records; unique per worker process
     chain: ChainWriter = field(init=False)
     held_json: dict[tuple[str, int], orjson.Fragment] = field(default_factory=dict)  # encodings, by source
+    # Dead letters leave the operational path (30 days, read by operators): personal data is tokenised
+    # first; without a key it is redacted.
+    personal: Tokeniser = field(default_factory=lambda: Tokeniser(None))
 
     def __post_init__(self) -> None:
         self.state = self.engine.initial_state()
@@ -199,9 +203,9 @@ class PartitionRunner:
             topic=topic,
             partition=self.partition,
             offset=offset,
-            raw=raw,
+            raw=self.personal.scrub(raw) if raw else raw,
             error=error,
-            error_message=text,
+            error_message=self.personal.text(text),
             processed_at=self.wall_clock(),
         )
         return Emit("deadletter", topic.encode(), encode(letter))

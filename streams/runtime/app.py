@@ -35,7 +35,8 @@ import faust
 from aiokafka.errors import KafkaError
 from faust.types import TP
 
-from infra.settings import KafkaSettings, ServiceSettings, load
+from infra.settings import KafkaSettings, PrivacySettings, ServiceSettings, load
+from schemas.personal import Tokeniser
 from schemas.topics import Topics, TopicSpec, topics
 from streams.core.escalation import Engine
 from streams.core.runner import Emit, PartitionRunner
@@ -80,6 +81,8 @@ class StreamsApp:
         self.engine = engine or Engine.bundled()
         self.names: Topics = topics(kafka.topic_prefix)
         self.runners: dict[int, PartitionRunner] = {}
+        privacy = load(PrivacySettings)
+        self.personal = Tokeniser(privacy.key_bytes(), enabled=privacy.tokenise)
         self.sources = tuple(spec.name for spec in self.names.intake)
         partitions = self.names.grid_reports.partitions
         app_id = app_id or f"{kafka.topic_prefix}gridflow-streams"
@@ -196,7 +199,9 @@ class StreamsApp:
     def runner(self, partition: int) -> PartitionRunner:
         runner = self.runners.get(partition)
         if runner is None:
-            runner = PartitionRunner(self.engine, partition, self.sources, wall_clock, writer=self.writer)
+            runner = PartitionRunner(
+                self.engine, partition, self.sources, wall_clock, writer=self.writer, personal=self.personal
+            )
             prefix = b"p%d/" % partition
             records = faust_internals.table_items(self.table)
             runner.restore({k: v for k, v in records if k.startswith(prefix) and v})

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 
-from pipeline_harness import GRIDFLOW, Pipeline, stop, wait_until
+from pipeline_harness import GRIDFLOW, TEST_PII_KEY, Pipeline, stop, wait_until
 
 from infra import lag
 from producers.ledger import read_ledger
@@ -26,7 +26,7 @@ from sinks.nodedup import SUFFIX
 from sinks.sink import sink_topics
 from sinks.writer import Writer
 
-__all__ = ["GRIDFLOW", "Delivery", "SinkPipeline", "delivery", "stop", "wait_until"]
+__all__ = ["GRIDFLOW", "TEST_PII_KEY", "Delivery", "SinkPipeline", "delivery", "stop", "wait_until"]
 
 INTAKE_TABLES = ("grid_reports", "camera_alerts", "dispositions")
 

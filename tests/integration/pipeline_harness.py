@@ -25,6 +25,8 @@ from infra.topics_admin import ensure_topics
 from schemas.topics import topics
 
 GRIDFLOW = [sys.executable, "-m", "gridflow.cli"]
+# The tests' key for personal-data tokens (the sink refuses to run without one); not a real secret.
+TEST_PII_KEY = "gridflow-tests-pii-key-0123456789"
 
 
 class Pipeline:
@@ -35,6 +37,7 @@ class Pipeline:
         self.prefix = prefix
         self.workdir = workdir
         self.names = topics(prefix)
+        self.extra_env: dict[str, str] = {}  # more GRIDFLOW_* for every process this pipeline starts
         ensure_topics(bootstrap, list(self.names))
 
     @property
@@ -45,6 +48,8 @@ class Pipeline:
             "GRIDFLOW_KAFKA_BOOTSTRAP": self.bootstrap,
             "GRIDFLOW_KAFKA_TOPIC_PREFIX": self.prefix,
             "GRIDFLOW_STATE_DIR": str(self.workdir / "state"),
+            "GRIDFLOW_PII_KEY": TEST_PII_KEY,
+            **self.extra_env,
         }
 
     @property

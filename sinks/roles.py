@@ -1,0 +1,103 @@
+"""What each ClickHouse role may read: the analyst's database and one database per county.
+
+clickhouse-server 18.16 has neither column grants nor row policies; what it has is ``allow_databases`` per
+user (users.xml) and the Distributed engine, whose queries reach the shards as the cluster's own user. So
+each role gets a database of its own that holds only what it may see, as Distributed tables over the store,
+reached through the ``gridflow_roles`` cluster (one local shard, the internal read-only ``gridflow_reader``
+user; both written by ``gridflow services up``):
+
+- ``<db>_analyst``: every table and view of ``<db>`` without its ``raw`` column (the payload as received);
+  the columns that remain hold no personal data in clear (``reporter_id`` is a keyed token, see
+  :mod:`schemas.personal`, so repeat reporters can still be counted);
+- ``<db>_county_<code>``: the tables and views that have a ``county_code``, without ``raw``, over views in
+  ``<db>_by_county`` that keep only that county's rows.
+
+A column left out of a Distributed table cannot be selected through it, and a role user's queries on
+``<db>`` itself are refused (``allow_databases``). The users are readonly, so INSERT, ALTER and DROP are
+refused too. :func:`apply_roles` is idempotent and runs in ``gridflow init`` wherever the cluster exists (the
+local server); elsewhere it does nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from schemas.geography import geography
+from sinks.writer import Writer
+
+CLUSTER: Final = "gridflow_roles"
+HIDDEN_COLUMNS: Final = frozenset({"raw"})
+COUNTY_COLUMN: Final = "county_code"
+
+
+def analyst_database(database: str) -> str:
+    return f"{database}_analyst"
+
+
+def county_database(database: str, county: str) -> str:
+    return f"{database}_county_{county}"
+
+
+def filtered_database(database: str) -> str:
+    return f"{database}_by_county"
+
+
+def has_role_cluster(writer: Writer) -> bool:
+    return (
+        int(str(writer.query(f"SELECT count() FROM system.clusters WHERE cluster = '{CLUSTER}'").scalar()))
+        > 0
+    )
+
+
+def _shapes(writer: Writer) -> dict[str, list[tuple[str, str]]]:
+    """Each table/view of the store → its (column, type) pairs; materialized views' triggers aside."""
+    db = writer.database
+    listed = writer.query(f"SELECT name, engine FROM system.tables WHERE database = '{db}'").rows
+    kinds = {str(row[0]): str(row[1]) for row in listed}
+    shapes: dict[str, list[tuple[str, str]]] = {}
+    for table, name, kind in writer.query(
+        f"SELECT table, name, type FROM system.columns WHERE database = '{db}'"
+    ).rows:
+        if kinds.get(str(table)) == "MaterializedView" or str(table).startswith(".inner"):
+            continue
+        shapes.setdefault(str(table), []).append((str(name), str(kind)))
+    return shapes
+
+
+def apply_roles(writer: Writer) -> list[str]:
+    """Create the role databases of ``writer.database``; returns them (none without the cluster)."""
+    if not has_role_cluster(writer):
+        return []
+    db = writer.database
+    shapes = _shapes(writer)
+    analyst = analyst_database(db)
+    writer.execute(f"CREATE DATABASE IF NOT EXISTS {analyst}")
+    for table, columns in shapes.items():
+        _distributed(writer, analyst, table, columns, db, table)
+    filtered = filtered_database(db)
+    writer.execute(f"CREATE DATABASE IF NOT EXISTS {filtered}")
+    made = [analyst]
+    for county in (unit.code for unit in geography().counties()):
+        target = county_database(db, county)
+        writer.execute(f"CREATE DATABASE IF NOT EXISTS {target}")
+        for table, columns in shapes.items():
+            if COUNTY_COLUMN not in {name for name, _ in columns}:
+                continue
+            view = f"{table}_{county}"
+            writer.execute(
+                f"CREATE VIEW IF NOT EXISTS {filtered}.{view} AS "
+                f"SELECT * FROM {db}.{table} WHERE {COUNTY_COLUMN} = '{county}'"
+            )
+            _distributed(writer, target, table, columns, filtered, view)
+        made.append(target)
+    return made
+
+
+def _distributed(
+    writer: Writer, database: str, table: str, columns: list[tuple[str, str]], source_db: str, source: str
+) -> None:
+    shown = ", ".join(f"`{name}` {kind}" for name, kind in columns if name not in HIDDEN_COLUMNS)
+    writer.execute(
+        f"CREATE TABLE IF NOT EXISTS {database}.{table} ({shown}) "
+        f"ENGINE = Distributed({CLUSTER}, {source_db}, {source})"
+    )
