@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
+import html
 import os
 import random
 import re
@@ -389,10 +390,16 @@ def time_client(
         "--query",
         f"INSERT INTO {database}.{table} ({', '.join(columns)}) FORMAT TabSeparated",
     ]
-    if url.password:
-        command += ["--password", url.password]
-    with meter, open(tsv_path, "rb") as stdin:
-        subprocess.run(command, stdin=stdin, check=True)
+    with tempfile.TemporaryDirectory() as private:
+        if url.password:
+            # Never on the command line (any user's `ps` shows it): a client config only we can read.
+            config = Path(private) / "client.xml"
+            fd = os.open(config, os.O_WRONLY | os.O_CREAT, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(f"<config><password>{html.escape(url.password)}</password></config>")
+            command += ["--config-file", str(config)]
+        with meter, open(tsv_path, "rb") as stdin:
+            subprocess.run(command, stdin=stdin, check=True)
     return meter.cost
 
 
