@@ -109,7 +109,7 @@ def test_a_run_leaves_no_phone_number_or_key_in_tables_dead_letters_or_logs(
             # Secrets travel in the environment, never on a command line that any user's `ps` shows.
             for proc in (sink, workers):
                 assert TEST_PII_KEY.encode() not in Path(f"/proc/{proc.pid}/cmdline").read_bytes()
-        wait_until(lambda: pipeline.sink_lag() == 0, 60, "the sink to land everything", sink)
+        wait_until(lambda: pipeline.sink_lag() == 0, 180, "the sink to land everything", sink)
     finally:
         stop(sink)
 

@@ -28,7 +28,7 @@ from schemas.topics import topics
 from streams.core.escalation import Engine
 from streams.core.runner import PartitionRunner
 
-RUNNER_DIGEST = "3dcf356ea24a0221c6843d5253ace19fbe185dc9cf7e11922cde263d2d8710be"
+RUNNER_DIGEST = "0156446f63ac19f322ba908c91fda00aa2acee42bd149226a6196f0c12e0339b"
 ENGINE_DIGEST = "919dd9ce3c97b14ac609870c6e8f616756a3358f3344ea3178fb06f06513f7b0"
 
 
