@@ -25,11 +25,14 @@ import base64
 import hashlib
 import hmac
 import re
-from typing import Any, Final
+from typing import Any, Final, TypeVar, cast
 
 import orjson
+from pydantic import BaseModel
 
-from schemas.messages import DeadLetter, Disposition, GridReport, MessageUnion, Reporter
+from schemas.messages import DeadLetter, Disposition, GridReport, Reporter
+
+M = TypeVar("M", bound=BaseModel)
 
 # A mainland mobile number not glued to other letters or digits (grid codes, UUIDs, decimals don't count).
 PHONE: Final = re.compile(r"(?<![0-9A-Za-z.])1[3-9]\d{9}(?![0-9A-Za-z])")
@@ -84,23 +87,23 @@ class Tokeniser:
         )
         return msg.model_copy(update={"reporter": reporter, "description": self.text(msg.description)})
 
-    def message(self, msg: MessageUnion, raw: bytes) -> tuple[MessageUnion, bytes]:
+    def message(self, msg: M, raw: bytes) -> tuple[M, bytes]:
         """A decoded message and its raw bytes, both with personal data tokenised (others pass untouched)."""
         if not self.enabled:
             return msg, raw
         if isinstance(msg, GridReport):
             safe = self.report(msg)
-            return safe, safe.model_dump_json().encode()
+            return cast(M, safe), safe.model_dump_json().encode()
         if isinstance(msg, Disposition) and PHONE.search(msg.note):
             safe_note = msg.model_copy(update={"note": self.text(msg.note)})
-            return safe_note, safe_note.model_dump_json().encode()
+            return cast(M, safe_note), safe_note.model_dump_json().encode()
         if isinstance(msg, DeadLetter):
             scrubbed = self.scrub(msg.raw)
             if scrubbed != msg.raw:
                 letter = msg.model_copy(
                     update={"raw": scrubbed, "error_message": self.text(msg.error_message)}
                 )
-                return letter, letter.model_dump_json().encode()
+                return cast(M, letter), letter.model_dump_json().encode()
         return msg, raw
 
     def scrub(self, raw: bytes) -> bytes:
