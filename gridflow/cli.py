@@ -79,13 +79,23 @@ def services_up(
             "--brokers", help="Kafka nodes: 3 runs a local KRaft cluster (replication 3, min ISR 2)."
         ),
     ] = None,
+    secure: Annotated[
+        bool,
+        typer.Option(
+            "--secure",
+            help="Kafka with SASL_SSL (SCRAM-SHA-512) over TLS and ACLs per principal; "
+            "each principal's GRIDFLOW_KAFKA_* settings in <state>/kafka/secure/<principal>.env.",
+        ),
+    ] = False,
 ) -> None:
     """Start Kafka (KRaft) and clickhouse-server unless configured or already running."""
     from gridflow.services.manager import Services
 
     if brokers is not None and brokers < 1:
         raise ConfigError(f"--brokers {brokers}: expected a whole number >= 1")
-    _print(Services(brokers=brokers).up())
+    if secure and brokers not in (None, 1):
+        raise ConfigError(f"--secure --brokers {brokers}: the secured broker runs one node; drop one option")
+    _print(Services(brokers=brokers, secure=secure).up())
 
 
 @services_app.command("down")

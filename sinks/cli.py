@@ -50,6 +50,13 @@ def init() -> None:
             f"kafka {kafka.servers}: created {len(created)} topics"
             + (f" ({', '.join(created)})" if created else " (all present)")
         )
+        if kafka.sasl_mechanism:  # a secured broker: each principal gets this namespace's grants (infra.acls)
+            from infra.acls import apply_grants, pipeline_grants
+
+            namespace = topics(kafka.topic_prefix)
+            by_role = {role: getattr(namespace, role).name for role in namespace._fields}
+            grants = pipeline_grants(kafka.topic_prefix, by_role, [spec.name for spec in namespace.intake])
+            typer.echo(f"kafka: {apply_grants(kafka.servers, kafka.client_options(), grants)} ACLs granted")
         applied = apply_migrations(writer)
         loaded = load_dimensions(writer)
         names = {m.version: f"{m.version:04d}_{m.name}" for m in migrations()}

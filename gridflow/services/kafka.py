@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from gridflow.services.kafka_secure import SecureMaterial, write_private
 from gridflow.services.process import ManagedProcess, ensure_port_free
 from gridflow.services.templates import render
 from infra.errors import ServiceError
@@ -55,7 +56,11 @@ class KafkaService:
     """Fetch, start, stop and describe the local broker (or one node of a :class:`KafkaCluster`)."""
 
     def __init__(
-        self, settings: ServiceSettings, node: Node | None = None, nodes: Sequence[Node] = ()
+        self,
+        settings: ServiceSettings,
+        node: Node | None = None,
+        nodes: Sequence[Node] = (),
+        secure: bool = False,
     ) -> None:
         self.settings = settings
         self.node = node or Node(1, settings.kafka_port, settings.kafka_controller_port)
@@ -64,6 +69,9 @@ class KafkaService:
         self.home = settings.state / (f"kafka-{self.node.node_id}" if clustered else "kafka")
         self.process = ManagedProcess(f"kafka node {self.node.node_id}" if clustered else "kafka", self.home)
         self.cluster_id_file = settings.state / "kafka-cluster-id"
+        # --secure: SASL_SSL + SCRAM + ACLs (gridflow.services.kafka_secure); its own data directory.
+        self.secure = SecureMaterial(self.home, self.node.port) if secure else None
+        self.data = self.home / ("data-secure" if secure else "data")
 
     @property
     def bootstrap(self) -> str:
@@ -106,11 +114,28 @@ class KafkaService:
             return f"kafka already running at {self.bootstrap} (pid {self.process.pid()})"
         pid = self.start()
         self.wait_ready()
-        return f"kafka running at {self.bootstrap} (pid {pid}, KRaft, logs {self.process.log_file})"
+        mode = f"SASL_SSL, credentials in {self.secure.dir}" if self.secure else "PLAINTEXT"
+        return f"kafka running at {self.bootstrap} (pid {pid}, KRaft, {mode}, logs {self.process.log_file})"
 
     def wait_ready(self) -> None:
         """Return once the node answers a metadata request (a cluster node: once the quorum stands)."""
-        self.process.wait_ready(lambda: kafka_answers(self.bootstrap, 1.0), self.settings.start_timeout_s)
+        options = self.admin_options()
+        self.process.wait_ready(
+            lambda: kafka_answers(self.bootstrap, 1.0, options), self.settings.start_timeout_s
+        )
+
+    def admin_options(self) -> dict[str, object]:
+        """kafka-python options of the admin principal (none for the plain broker)."""
+        if self.secure is None:
+            return {}
+        env = self.secure.env("admin")
+        return {
+            "security_protocol": "SASL_SSL",
+            "sasl_mechanism": env["GRIDFLOW_KAFKA_SASL_MECHANISM"],
+            "sasl_plain_username": "admin",
+            "sasl_plain_password": env["GRIDFLOW_KAFKA_SASL_PASSWORD"],
+            "ssl_cafile": env["GRIDFLOW_KAFKA_SSL_CAFILE"],
+        }
 
     def start(self) -> int:
         """Start the node's process without waiting for it (a cluster's nodes need each other to be ready)."""
@@ -120,7 +145,7 @@ class KafkaService:
         libs = self.fetch()
         config = self._write_config()
         classpath = f"{libs}/*"
-        if not (self.home / "data" / "meta.properties").exists():
+        if not (self.data / "meta.properties").exists():
             self._format(java, classpath, config)
         heap = f"-Xmx{self.settings.kafka_heap_mb}m"
         argv = [
@@ -144,8 +169,8 @@ class KafkaService:
         pid = self.process.pid()
         if pid is None:
             return "kafka: not running"
-        state = "answering" if kafka_answers(self.bootstrap, 2.0) else "NOT answering"
-        return f"kafka: pid {pid} at {self.bootstrap}, {state}; data {self.home / 'data'}"
+        state = "answering" if kafka_answers(self.bootstrap, 2.0, self.admin_options()) else "NOT answering"
+        return f"kafka: pid {pid} at {self.bootstrap}, {state}; data {self.data}"
 
     def _write_config(self) -> Path:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -153,7 +178,7 @@ class KafkaService:
         brokers = len(self.nodes)
         values = {
             "state": str(self.settings.state),
-            "data": str(self.home / "data"),
+            "data": str(self.data),
             "node_id": str(self.node.node_id),
             "voters": ",".join(f"{n.node_id}@127.0.0.1:{n.controller_port}" for n in self.nodes),
             "replication": str(min(3, brokers)),
@@ -162,7 +187,13 @@ class KafkaService:
             "controller_port": str(self.node.controller_port),
         }
         config = self.home / "server.properties"
-        config.write_text(render("kafka-server.properties", values))
+        if self.secure is not None:
+            self.secure.ensure()
+            values["secure"] = str(self.secure.dir)
+            values["admin_password"] = self.secure.passwords()["admin"]
+            write_private(config, render("kafka-server-secure.properties", values))
+        else:
+            config.write_text(render("kafka-server.properties", values))
         (self.home / "log4j2.xml").write_text(render("kafka-log4j2.xml", values))
         return config
 
@@ -185,6 +216,9 @@ class KafkaService:
             "-c",
             str(config),
         ]
+        if self.secure is not None:
+            # The SCRAM users are made with the storage; their passwords go in a private argument file.
+            cmd = [*cmd[:3], f"@{self.secure.scram_argfile(cmd[3:])}"]
         result = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise ServiceError(f"formatting Kafka storage failed: {result.stdout}{result.stderr}".strip())

@@ -25,14 +25,17 @@ class Services:
         kafka: KafkaSettings | None = None,
         clickhouse: ClickHouseSettings | None = None,
         brokers: int | None = None,
+        secure: bool = False,
     ) -> None:
         self.settings = services or load(ServiceSettings)
         self.kafka_settings = kafka or load(KafkaSettings)
         self.clickhouse_settings = clickhouse or load(ClickHouseSettings)
         self._brokers_file = self.settings.state / "kafka-brokers"
-        self.brokers = brokers or self._recorded_brokers()
+        self.brokers = 1 if secure else brokers or self._recorded_brokers()  # the secured broker: one node
         self.kafka: KafkaService | KafkaCluster = (
-            KafkaService(self.settings) if self.brokers == 1 else KafkaCluster(self.settings, self.brokers)
+            KafkaService(self.settings, secure=secure)
+            if self.brokers == 1
+            else KafkaCluster(self.settings, self.brokers)
         )
         self.clickhouse = ClickHouseService(self.settings)
 

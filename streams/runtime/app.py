@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -73,6 +74,23 @@ def wall_clock() -> datetime:
     return datetime.now(UTC)
 
 
+def broker_credentials(kafka: KafkaSettings) -> Any:
+    """faust's spelling of the GRIDFLOW_KAFKA_* security settings (None: PLAINTEXT)."""
+    context = None
+    if kafka.security_protocol in ("SSL", "SASL_SSL"):
+        cafile = str(kafka.ssl_cafile) if kafka.ssl_cafile else None
+        context = ssl.create_default_context(cafile=cafile)
+    if kafka.sasl_mechanism:
+        password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else None
+        return faust.SASLCredentials(
+            username=kafka.sasl_username,
+            password=password,
+            mechanism=kafka.sasl_mechanism,
+            ssl_context=context,
+        )
+    return faust.SSLCredentials(context) if context is not None else None
+
+
 class StreamsApp:
     """Builds the faust app for one topic namespace and holds the per-partition runners of this worker."""
 
@@ -94,7 +112,7 @@ class StreamsApp:
             app_id,
             datadir=str(datadir / app_id),
             broker=f"kafka://{kafka.servers}",
-            broker_credentials=None,
+            broker_credentials=broker_credentials(kafka),
             store="memory://",
             topic_partitions=partitions,
             topic_disable_leader=True,
