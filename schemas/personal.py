@@ -30,7 +30,7 @@ from typing import Any, Final, TypeVar, cast
 import orjson
 from pydantic import BaseModel
 
-from schemas.messages import DeadLetter, Disposition, GridReport, Reporter
+from schemas.messages import CitizenReport, DeadLetter, Disposition, GridReport, Reporter
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -94,6 +94,11 @@ class Tokeniser:
         if isinstance(msg, GridReport):
             safe = self.report(msg)
             return cast(M, safe), safe.model_dump_json().encode()
+        if isinstance(msg, CitizenReport) and (PHONE.search(msg.description) or PHONE.search(msg.address)):
+            # Contact details arrive as a keyed ref already (web.open311); free text may hold a number.
+            update = {"description": self.text(msg.description), "address": self.text(msg.address)}
+            safe_citizen = msg.model_copy(update=update)
+            return cast(M, safe_citizen), safe_citizen.model_dump_json().encode()
         if isinstance(msg, Disposition) and PHONE.search(msg.note):
             safe_note = msg.model_copy(update={"note": self.text(msg.note)})
             return cast(M, safe_note), safe_note.model_dump_json().encode()

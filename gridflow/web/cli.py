@@ -18,7 +18,7 @@ def web(
     import uvicorn
 
     from gridflow.web.app import WebConfig, create_app
-    from infra.settings import KafkaSettings, load
+    from infra.settings import KafkaSettings, PrivacySettings, load
 
     if not 0 < port < 65536:
         raise ConfigError(f"--port {port}: expected a port number 1-65535")
@@ -29,7 +29,11 @@ def web(
     except OSError as exc:
         raise ConfigError(f"--host {host} --port {port}: cannot listen there ({exc.strerror})") from None
     kafka = load(KafkaSettings)
-    app = create_app(WebConfig(kafka.servers, kafka.topic_prefix, kafka.client_options()))
+    # Citizens' contact refs under the pipeline's personal-data key, so one person links across restarts.
+    contact_key = load(PrivacySettings).key_bytes()
+    app = create_app(
+        WebConfig(kafka.servers, kafka.topic_prefix, kafka.client_options()), contact_key=contact_key
+    )
     typer.echo(f"gridflow web: http://{host}:{port}/ (city) · http://{host}:{port}/county/150802 (a county)")
     # Open event streams never end by themselves: give them 2 s on shutdown, then close them.
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=2)

@@ -121,3 +121,23 @@ def test_without_a_key_personal_data_is_redacted_and_the_control_passes_it_throu
 def test_a_short_key_is_refused() -> None:
     with pytest.raises(ValueError, match="16 bytes"):
         Tokeniser(b"short")
+
+
+def test_a_citizen_report_keeps_no_number_in_its_text() -> None:
+    from schemas.messages import CitizenReport
+
+    base = examples().report
+    citizen = CitizenReport(
+        status=base.status,
+        event_id=base.event_id,
+        grid_code=base.grid_code,
+        category=base.category,
+        description="路灯坏了，电话 13912345678",
+        location=base.location,
+        reported_at=base.reported_at,
+        address="某小区 13900001111",
+    )
+    safe, raw = Tokeniser(KEY).message(citizen, encode(citizen))
+    assert isinstance(safe, CitizenReport)
+    assert b"13912345678" not in raw and b"13900001111" not in raw
+    assert PHONE.search(safe.description) is None and PHONE.search(safe.address) is None
