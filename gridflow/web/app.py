@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -26,19 +27,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from typing import Any
+from urllib.parse import parse_qs
 from uuid import UUID
 
 import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from gridflow.mapdata import SOURCE, geojson
 from gridflow.web.actions import ACTIONS, ActionError, disposition_for
 from gridflow.web.atom import atom_feed
+from gridflow.web.auth import COOKIE, SESSION_S, Sessions, WebUser, check_password
 from gridflow.web.board import Board, Change
 from gridflow.web.feed import Hub, Reader, sse
 from gridflow.web.open311 import (
@@ -56,6 +61,14 @@ from schemas.messages import Disposition
 from schemas.taxonomy import taxonomy
 
 MAX_ACTION_BYTES = 4096
+# Open without a login: the sign-in itself, static files, citizens' Open311 and the public CAP alerts.
+PUBLIC_PATHS = ("/login", "/static/", "/open311/", "/cap/")
+LOGIN_PAGE = """<!doctype html><html lang="zh"><head><meta charset="utf-8">
+<title>gridflow — sign in</title></head><body><form method="post" action="/login">
+<h1>gridflow command centre</h1>
+<label>user <input name="username" autocomplete="username" required></label>
+<label>password <input name="password" type="password" autocomplete="current-password" required></label>
+<button>sign in</button></form></body></html>"""
 
 # Sends one intake record (topic, key, value) and returns once Kafka acknowledged it.
 Send = Callable[[str, bytes, bytes], None]
@@ -87,11 +100,29 @@ class KafkaSend:
         self.producer.close(timeout=5)
 
 
+class Forbidden(ActionError):
+    """The logged-in user's role does not allow this (a 403)."""
+
+
+def _user(request: Request) -> WebUser | None:
+    user: WebUser | None = getattr(request.state, "user", None)
+    return user
+
+
 def _county(request: Request) -> str | None:
     county = request.query_params.get("county") or None
     if county is not None and county not in {c.code for c in geography().counties()}:
         raise ActionError(f"county {county!r}: expected one of the seven county codes")
+    user = _user(request)
+    if user is not None and user.role == "county":
+        if county is not None and county != user.county:
+            raise Forbidden(f"county {county}: {user.name} operates county {user.county} only")
+        return user.county  # a county operator's view is always its own county
     return county
+
+
+def _status(exc: ActionError) -> int:
+    return 403 if isinstance(exc, Forbidden) else 400
 
 
 def _error(status: int, message: str, field_name: str | None = None) -> JSONResponse:
@@ -121,11 +152,13 @@ def create_app(
     read: bool = True,
     rate: RateLimit | None = None,
     contact_key: bytes | None = None,
+    users: dict[str, WebUser] | None = None,
 ) -> Starlette:
     """The application; ``send`` replaces the Kafka producer, ``read=False`` skips the reader (unit tests).
 
     ``rate`` limits Open311 requests per client; ``contact_key`` keys the hash of citizens' contact details
-    (a random key per process when None: hashes then link reports within one run only).
+    (a random key per process when None: hashes then link reports within one run only). ``users`` turns on
+    login and roles (:mod:`gridflow.web.auth`); without them the command centre is open.
     """
     from schemas import encode
     from schemas.topics import topics
@@ -166,12 +199,50 @@ def create_app(
                 await run_in_threadpool(producer.close)
 
     async def index(request: Request) -> Response:
+        user = _user(request)
+        if user is not None and user.role == "county":
+            return RedirectResponse(f"/county/{user.county}", status_code=303)
         return HTMLResponse(page)
 
     async def county_page(request: Request) -> Response:
         if request.path_params["code"] not in {c.code for c in geography().counties()}:
             return _error(404, f"no county {request.path_params['code']!r}")
+        user = _user(request)
+        if user is not None and not user.can_see(request.path_params["code"]):
+            return _error(403, f"{user.name} operates county {user.county} only")
         return HTMLResponse(page)
+
+    sessions = Sessions()
+
+    async def login_page(request: Request) -> Response:
+        return HTMLResponse(LOGIN_PAGE)
+
+    async def login(request: Request) -> Response:
+        origin = request.headers.get("origin")
+        if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
+            return _error(403, "login from another site")  # login CSRF
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        name, password = (form.get(k, [""])[0] for k in ("username", "password"))
+        user = (users or {}).get(name)
+        if user is None or not check_password(password, user.password):
+            return _error(401, "wrong user name or password")
+        cookie, _ = sessions.issue(user.name)
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(COOKIE, cookie, max_age=SESSION_S, httponly=True, samesite="strict")
+        return response
+
+    async def logout(request: Request) -> Response:
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(COOKIE)
+        return response
+
+    async def session_data(request: Request) -> Response:
+        user = _user(request)
+        if user is None:
+            return Response(orjson.dumps({"auth": False}), media_type="application/json")
+        body = {"auth": True, "user": user.name, "role": user.role, "county": user.county}
+        body["csrf"] = request.state.session.csrf
+        return Response(orjson.dumps(body), media_type="application/json")
 
     async def map_data(request: Request) -> Response:
         return Response(orjson.dumps(geojson()), media_type="application/geo+json")
@@ -190,14 +261,14 @@ def create_app(
         try:
             county = _county(request)
         except ActionError as exc:
-            return _error(400, str(exc), "county")
+            return _error(_status(exc), str(exc), "county")
         return Response(orjson.dumps(snapshot(county)), media_type="application/json")
 
     async def events(request: Request) -> Response:
         try:
             county = _county(request)
         except ActionError as exc:
-            return _error(400, str(exc), "county")
+            return _error(_status(exc), str(exc), "county")
         assert hub is not None
         client = hub.subscribe(county)  # before the snapshot: a change in between arrives twice, never 0
         first = await run_in_threadpool(snapshot, county)
@@ -218,15 +289,26 @@ def create_app(
         try:
             county = _county(request)
         except ActionError as exc:
-            return _error(400, str(exc), "county")
+            return _error(_status(exc), str(exc), "county")
         with lock:
             detail = board.detail(incident_id) if incident_id else None
-        if detail is None or (county is not None and detail["row"]["county"] != county):
+        if detail is not None and county is not None and detail["row"]["county"] != county:
+            if _user(request) is not None:  # a county operator asking for another county's incident
+                return _error(403, f"incident of county {detail['row']['county']}: not yours to see")
+            return _error(404, "no such incident here")
+        if detail is None:
             return _error(404, "no such incident here")
         return Response(orjson.dumps(detail), media_type="application/json")
 
     async def act(request: Request) -> Response:
         incident_id = _incident_id(request)
+        user = _user(request)
+        if user is not None:
+            session = request.state.session
+            if not secrets.compare_digest(request.headers.get("x-csrf-token", ""), session.csrf):
+                return _error(403, "missing or wrong X-CSRF-Token for this session")
+            if not user.can_act:
+                return _error(403, f"{user.name} ({user.role}) may look but not act")
         body = await request.body()
         if len(body) > MAX_ACTION_BYTES:
             return _error(413, f"request body over {MAX_ACTION_BYTES} bytes")
@@ -238,7 +320,7 @@ def create_app(
         except orjson.JSONDecodeError:
             return _error(400, "request body is not JSON")
         except ActionError as exc:
-            return _error(400, str(exc))
+            return _error(_status(exc), str(exc))
         with lock:
             known = board.incidents.get(incident_id) if incident_id else None
             clock = board.event_time()
@@ -267,7 +349,7 @@ def create_app(
         try:
             county = _county(request)
         except ActionError as exc:
-            return _error(400, str(exc), "county")
+            return _error(_status(exc), str(exc), "county")
         with lock:
             mine = [alert for code, alert in board.alerts if county in (None, code)]
             clock = board.event_time()
@@ -358,7 +440,29 @@ def create_app(
         Route("/cap/{identifier}", cap_alert),
         Mount("/static", app=StaticFiles(directory=str(static)), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    routes += [
+        Route("/login", login_page),
+        Route("/login", login, methods=["POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/api/session", session_data),
+    ]
+
+    async def guard(request: Request, call_next: Any) -> Response:
+        """With users configured, every page and API call but the public ones needs a valid session."""
+        if users is not None and not request.url.path.startswith(PUBLIC_PATHS):
+            session = sessions.read(request.cookies.get(COOKIE))
+            user = users.get(session.user) if session is not None else None
+            if session is None or user is None:
+                if request.url.path.startswith("/api/"):
+                    return _error(401, "log in first")
+                return RedirectResponse("/login", status_code=303)
+            request.state.user, request.state.session = user, session
+        response: Response = await call_next(request)
+        return response
+
+    app = Starlette(
+        routes=routes, lifespan=lifespan, middleware=[Middleware(BaseHTTPMiddleware, dispatch=guard)]
+    )
     app.state.board = board
     app.state.lock = lock
     return app

@@ -185,11 +185,13 @@ function showStatus() {
   }
 }
 
+let session = {};
+
 async function act(action) {
   if (!selected) return;
   $("#action-status").textContent = `${action}: sending…`;
   const res = await fetch(`/api/incidents/${selected}/actions${scope}`, {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ action }),
+    method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": session.csrf || "" }, body: JSON.stringify({ action }),
   });
   const body = await res.json();
   $("#action-status").textContent = res.ok
@@ -221,6 +223,7 @@ document.addEventListener("click", (ev) => {
 document.addEventListener("change", (ev) => { if (ev.target.closest("#filters")) render(); });
 
 (async () => {
+  session = await (await fetch("/api/session")).json();  // the CSRF token of a logged-in session
   meta = await (await fetch("/api/meta")).json();
   fillFilters();
   await drawMap();
