@@ -9,7 +9,8 @@ through Kafka depends on how far the workers lag, so only the offline run gives 
 deterministically.
 
 Each database also gets a ``whatif_run`` table naming the policy, its version and the load, so two result
-databases can be told apart; compare them in SQL, e.g. ``gridflow sql -f sinks/queries/whatif/...``.
+databases can be told apart. The query pack's comparisons (``sinks/queries/whatif/*.sql``, with ``{base}``
+and ``{alt}`` for the two databases) run on them with `compare`; ``whatif --via-kafka`` prints them.
 """
 
 from __future__ import annotations
