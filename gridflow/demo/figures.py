@@ -73,6 +73,8 @@ class Figures:
     # 多元化解: per dispute type (mediated, litigated), and the matters settled per kind of body.
     settlement_by_category: list[tuple[str, int, int]] = field(default_factory=list)
     settled_by_body_kind: list[tuple[str, float]] = field(default_factory=list)
+    # The simulated (event-time) period the matters were opened in, as ISO minutes in Asia/Shanghai.
+    period: tuple[str, str] | None = None
 
 
 def _int(value: Value) -> int:
@@ -194,7 +196,18 @@ def read_figures(writer: Writer) -> Figures:
         by_hour=[(f"{h:02d}", float(hours.get(h, 0))) for h in range(24)],
         funnel=funnel,
         database=db,
+        period=_period(writer),
     )
+
+
+def _period(writer: Writer) -> tuple[str, str] | None:
+    first, last = writer.query(
+        f"SELECT toString(min(opened_at)), toString(max(opened_at)), count() "
+        f"FROM {writer.database}.incidents_latest"
+    ).rows[0][:2]
+    if not first or str(first).startswith("1970") or str(first).startswith("0000"):
+        return None
+    return str(first)[:16], str(last)[:16]
 
 
 def _pct(value: float | None) -> str:

@@ -25,8 +25,43 @@ table.kpis { border-collapse: collapse; margin-bottom: 16px; }
 table.kpis td { border-bottom: 1px solid #e2e8f0; padding: 3px 12px 3px 0; font-size: 14px; }
 table.kpis td.v { text-align: right; font-variant-numeric: tabular-nums; }
 div.grid { display: flex; flex-wrap: wrap; gap: 16px; }
+details.defs { margin: 0 0 16px 0; font-size: 13px; color: #2d3748; max-width: 900px; }
+details.defs dt { font-weight: bold; margin-top: 6px; }
+details.defs dd { margin: 0 0 0 16px; }
 div.card { border: 1px solid #e2e8f0; border-radius: 6px; padding: 6px; }
 """
+
+
+# What each KPI counts (the same definitions as streams/core/kpis.py and the query pack).
+KPI_DEFINITIONS = (
+    (
+        "matters",
+        "incidents except false alarms, incidents merged into another, and alarms awaiting verification",
+    ),
+    (
+        "小事不出村 settled at grid/village",
+        "of the settled matters (resolved or closed), the share settled at grid or village level",
+    ),
+    (
+        "大事不出镇 settled at or below township",
+        "of the settled matters, the share settled at grid, village or township level",
+    ),
+    (
+        "上交率 pushed up to county/city",
+        "of the matters, the share pushed to county or city after opening (an SLA breach, a handler "
+        "request, a cluster or a severity upgrade); 'at county/city' counts every route",
+    ),
+    (
+        "SLA compliance Ln",
+        "of the matters that held a running clock at level n, the share that did not breach it there "
+        "(sla_breach from that level, overdue at city); clocks still running count as compliant",
+    ),
+    ("reopen rate", "reopened matters over matters ever resolved (false closures)"),
+    (
+        "overdue",
+        "unresolved past the deadline at city level, or a severity-5 matter not acknowledged in time",
+    ),
+)
 
 
 def charts(figures: Figures) -> list[str]:
@@ -92,17 +127,23 @@ def render_report(
     )
     cards = "".join(f"<div class='card'>{svg}</div>" for svg in charts(figures))
     meta = f"database {escape(figures.database)}" + (f" · {escape(note)}" if note else "")
+    if figures.period is not None:
+        first, last = figures.period
+        meta = f"simulated {escape(first)} → {escape(last)} (Asia/Shanghai, event time) · " + meta
+    definitions = "".join(f"<dt>{escape(term)}</dt><dd>{escape(text)}</dd>" for term, text in KPI_DEFINITIONS)
     return (
         "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>"
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
         f"<h1>{escape(title)}</h1><p class='meta'>{meta}</p>"
-        f"<table class='kpis'>{rows}</table><div class='grid'>{cards}</div></body></html>\n"
+        f"<table class='kpis'>{rows}</table>"
+        f"<details class='defs'><summary>KPI definitions</summary><dl>{definitions}</dl></details>"
+        f"<div class='grid'>{cards}</div></body></html>\n"
     )
 
 
 def write_report(figures: Figures, out: Path, *, note: str = "") -> Path:
-    """Write the report to ``out`` (parents created) and return its absolute path."""
-    out.parent.mkdir(parents=True, exist_ok=True)
+    """Write the report to ``out`` (its folder must exist: the commands check it first) and return its
+    absolute path."""
     stamp = note or f"generated {datetime.now().astimezone().isoformat(timespec='seconds')}"
     out.write_text(render_report(figures, note=stamp), encoding="utf-8")
     return out.resolve()

@@ -89,3 +89,17 @@ def test_report_holds_eight_charts_with_bars_and_no_script() -> None:
     assert "<script" not in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
     assert "小事不出村" in html and "88.57%" in html
     assert "多元化解" in html and "mediation share" in html
+
+
+def test_report_says_the_simulated_period_and_defines_its_kpis() -> None:
+    import dataclasses
+
+    dated = dataclasses.replace(figures(), period=("2025-06-17 00:00", "2025-06-17 23:58"))
+
+    html = render_report(dated, note="demo 1, scenario normal_day")
+
+    assert "simulated 2025-06-17 00:00 → 2025-06-17 23:58 (Asia/Shanghai, event time)" in html
+    assert "scenario normal_day" in html
+    assert "<summary>KPI definitions</summary>" in html
+    for term in ("上交率 pushed up to county/city", "SLA compliance Ln", "overdue", "reopen rate"):
+        assert f"<dt>{term}</dt>" in html
