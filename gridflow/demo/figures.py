@@ -73,6 +73,8 @@ class Figures:
     # 多元化解: per dispute type (mediated, litigated), and the matters settled per kind of body.
     settlement_by_category: list[tuple[str, int, int]] = field(default_factory=list)
     settled_by_body_kind: list[tuple[str, float]] = field(default_factory=list)
+    # Camera precision per alarm type: confirmed / (confirmed + false alarms), decided incidents only.
+    camera_precision: list[tuple[str, float]] = field(default_factory=list)
     # The simulated (event-time) period the matters were opened in, as ISO minutes in Asia/Shanghai.
     period: tuple[str, str] | None = None
 
@@ -197,6 +199,11 @@ def read_figures(writer: Writer) -> Figures:
         funnel=funnel,
         database=db,
         period=_period(writer),
+        camera_precision=[
+            (str(r["alert_type"]), float(str(r["precision"])))
+            for r in run_query(writer, "camera_precision_by_alert_type").dicts()
+            if r["precision"] is not None
+        ],
     )
 
 

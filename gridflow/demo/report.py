@@ -1,8 +1,9 @@
 """The analyst report: one self-contained HTML page with inline SVG charts (no JavaScript, no network).
 
 Charts, in page order (tests and the screenshot check rely on it): incidents by county, by category, by
-hour; the escalation funnel by level; SLA compliance by level; the shares settled at each level. The KPI
-summary table above them holds the same figures ``gridflow demo`` prints.
+hour; the escalation funnel by level; SLA compliance by level; the shares settled at each level; 多元化解
+(mediation vs court, per kind of body); camera precision per alarm type. The KPI summary table above them
+holds the same figures ``gridflow demo`` prints, with the simulated period and the KPI definitions.
 
     gridflow report --out report.html      # on the configured store (or --database NAME)
 """
@@ -113,6 +114,13 @@ def charts(figures: Figures) -> list[str]:
         ),
         bar_chart(
             "多元化解 Matters settled per kind of body", figures.settled_by_body_kind, color=PALETTE[4]
+        ),
+        bar_chart(
+            "雪亮工程 Camera precision per alarm type (confirmed / decided)",
+            figures.camera_precision,
+            percent=True,
+            maximum=1.0,
+            color=PALETTE[5],
         ),
     ]
 

@@ -2,7 +2,7 @@
 
 The demo runs as a user runs it (a subprocess of the CLI) into a fresh database; the test then reads the
 store itself with the query pack and checks that every printed KPI equals the store's figure, that CAP
-alerts were written and pass the CAP 1.2 check, and that the report holds its eight charts with bars
+alerts were written and pass the CAP 1.2 check, and that the report holds its nine charts with bars
 (the last two: 多元化解, settlements by mediation vs a court, and per kind of body).
 """
 
@@ -93,7 +93,7 @@ def test_demo_prints_the_store_kpis_and_writes_the_report(
     assert Path(report_line.removeprefix("report: ")) == out.resolve()
     html = out.read_text(encoding="utf-8")
     charts = html.split("<svg")[1:]
-    assert len(charts) == 8
+    assert len(charts) == 9
     bar = re.compile(r"<rect class='bar' x='[\d.]+' y='[\d.]+' width='([\d.]+)' height='([\d.]+)'")
     for chart in charts:
         assert any(float(w) > 0 and float(h) > 0 for w, h in bar.findall(chart)), chart[:200]

@@ -79,6 +79,7 @@ def _figures() -> Figures:
             ("city", 300, 0, 100),
         ],
         database="screenshot",
+        camera_precision=[("fight", 0.62), ("crowd_gathering", 0.91), ("fire_smoke", 0.4)],
     )
 
 

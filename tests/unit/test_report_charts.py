@@ -39,6 +39,7 @@ def figures() -> Figures:
         database="demo_test",
         settlement_by_category=[("相邻关系纠纷 neighbour", 40, 3), ("劳动争议 labour", 6, 4)],
         settled_by_body_kind=[("mediation_committee", 40.0), ("court", 7.0)],
+        camera_precision=[("fight", 0.5), ("crowd_gathering", 1.0)],
     )
 
 
@@ -81,9 +82,9 @@ def test_labels_are_escaped() -> None:
     assert "&lt;b&gt;" in bar_chart("t", [("<b>", 1.0)])
 
 
-def test_report_holds_eight_charts_with_bars_and_no_script() -> None:
+def test_report_holds_nine_charts_with_bars_and_no_script() -> None:
     html = render_report(figures())
-    assert html.count("<svg") == 8 == len(charts(figures()))
+    assert html.count("<svg") == 9 == len(charts(figures()))
     for svg in charts(figures()):
         assert any(float(w) > 0 for w in WIDTH.findall(svg)) or any(float(h) > 0 for h in HEIGHT.findall(svg))
     assert "<script" not in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
