@@ -113,6 +113,8 @@ class Policy(BaseModel):
     fight_upgrade_confidence: Ratio
     camera_merge_window: Duration
     report_alarm_window: Duration
+    boundary_merge_window: Duration
+    boundary_merge_radius_m: Annotated[int, Field(ge=1)]
     repeat_window: Duration
     repeat_threshold: Annotated[int, Field(ge=2)]
     cluster_window: Duration

@@ -8,6 +8,7 @@ clock ticks arrive.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from streams.core.state import (
     EvidenceMark,
     GridIndex,
     Opening,
+    TownAlarm,
     TownshipIndex,
     Windows,
     window_get,
@@ -31,16 +33,21 @@ __all__ = [
     "Horizons",
     "add_evidence",
     "add_opening",
+    "add_town_alarm",
+    "alarms_near",
     "drop_incident",
     "evidence_near",
     "grid_expiry",
     "mark_signalled",
+    "metres_between",
     "openings_within",
     "prune_grid",
     "prune_township",
     "set_alarm",
     "township_expiry",
 ]
+
+_METRES_PER_DEGREE = 111_320.0
 
 IndexT = TypeVar("IndexT", GridIndex, TownshipIndex)
 
@@ -55,6 +62,7 @@ class Horizons:
 
     camera_merge: timedelta
     report_alarm: timedelta
+    boundary: timedelta
     repeat: timedelta
     cluster: timedelta
     margin: timedelta
@@ -69,11 +77,18 @@ class Horizons:
         # (streams.core.escalation), so its mark may lie up to two windows before the event time.
         return 2 * self.report_alarm
 
+    @property
+    def town_alarm(self) -> timedelta:
+        # A report matches a township's alarm by when the matter occurred (up to one report window
+        # before it was filed), within the boundary window of the alarm.
+        return self.report_alarm + self.boundary
+
     @classmethod
     def of(cls, policy: Policy, margin: timedelta) -> Horizons:
         return cls(
             camera_merge=policy.camera_merge_window,
             report_alarm=policy.report_alarm_window,
+            boundary=policy.boundary_merge_window,
             repeat=policy.repeat_window,
             cluster=policy.cluster_window,
             margin=margin,
@@ -176,15 +191,48 @@ def prune_township(index: TownshipIndex, watermark: datetime, h: Horizons) -> To
         openings=windows,
         signalled=tuple((cat, at) for cat, at in index.signalled if at > base),
         sweep_at=index.sweep_at,
+        alarms=tuple(m for m in index.alarms if m.at > watermark - h.margin - h.town_alarm),
     )
 
 
 def township_expiry(index: TownshipIndex, h: Horizons) -> datetime | None:
-    times = [o.at for _, openings in index.openings for o in openings]
-    times += [at for _, at in index.signalled]
-    return min(times) + h.cluster + h.margin if times else None
+    times = [o.at + h.cluster for _, openings in index.openings for o in openings]
+    times += [at + h.cluster for _, at in index.signalled]
+    times += [m.at + h.town_alarm for m in index.alarms]
+    return min(times) + h.margin if times else None
 
 
 def mark_signalled(index: TownshipIndex, category: str, at: datetime) -> TownshipIndex:
     rest = tuple(item for item in index.signalled if item[0] != category)
-    return TownshipIndex(index.openings, (*rest, (category, at)), index.sweep_at)
+    return index._replace(signalled=(*rest, (category, at)))
+
+
+def add_town_alarm(index: TownshipIndex, mark: TownAlarm, watermark: datetime, h: Horizons) -> TownshipIndex:
+    """Remember a camera alarm (sorted by time); drop alarms no event can match any more."""
+    horizon = watermark - h.margin - h.town_alarm
+    kept = tuple(m for m in index.alarms if m.at > horizon) if index.alarms else ()
+    if not kept or kept[-1].at <= mark.at:
+        alarms = (*kept, mark)
+    else:  # a late alarm: insert in time order
+        i = bisect_right(kept, mark.at, key=_town_at)
+        alarms = (*kept[:i], mark, *kept[i:])
+    return index._replace(alarms=alarms)
+
+
+def alarms_near(index: TownshipIndex, at: datetime, window: timedelta) -> tuple[TownAlarm, ...]:
+    """The township's alarms with ``at - window <= alarm.at <= at + window``."""
+    marks = index.alarms
+    return marks[
+        bisect_left(marks, at - window, key=_town_at) : bisect_right(marks, at + window, key=_town_at)
+    ]
+
+
+def _town_at(mark: TownAlarm) -> datetime:
+    return mark.at
+
+
+def metres_between(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Distance on the ground, equirectangular: exact enough over the few hundred metres compared here."""
+    dy = (lat2 - lat1) * _METRES_PER_DEGREE
+    dx = (lon2 - lon1) * _METRES_PER_DEGREE * math.cos(math.radians((lat1 + lat2) / 2))
+    return math.hypot(dx, dy)

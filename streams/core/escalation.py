@@ -14,7 +14,9 @@ Rules (docs/policy.md; the ids are catalogued in `streams.core.rulebook`):
   (sla_breach) with a new deadline there; at city level it is marked overdue instead.
 - **Merging**: an alarm of the same type in the same grid within ``camera_merge_window`` of the last one,
   and a report and an alarm of compatible categories within ``report_alarm_window``, join the earliest
-  open incident (merge); if one event links several open incidents the later ones become ``merged``.
+  open incident (merge); if one event links several open incidents the later ones become ``merged``. A report
+  within ``boundary_merge_window`` and ``boundary_merge_radius_m`` of an alarm in another grid of the
+  township merges too; a merge joining grids is handled at least by their lowest common unit.
   Report-plus-alarm raises severity once (severity_upgrade); the level rises to match, never falls.
 - **Repeat disputes**: the ``repeat_threshold``-th incident of a category in a grid within
   ``repeat_window`` opens one level up. **Clusters**: the ``cluster_threshold``-th in a township within
@@ -70,15 +72,24 @@ from streams.core.correlate import (
     Horizons,
     add_evidence,
     add_opening,
+    add_town_alarm,
+    alarms_near,
     evidence_near,
     mark_signalled,
+    metres_between,
     openings_within,
     set_alarm,
 )
 from streams.core.dedup import SeenSet
 from streams.core.fastmodel import build
 from streams.core.outputs import ClusterSignal, ErrorClass, Output, SourceRef
-from streams.core.routing import compatible, deadline, handling_unit, level_for_severity
+from streams.core.routing import (
+    compatible,
+    deadline,
+    handling_unit,
+    level_for_severity,
+    lowest_common_level,
+)
 from streams.core.state import (
     EvidenceMark,
     GridIndex,
@@ -87,6 +98,7 @@ from streams.core.state import (
     PartitionState,
     Pending,
     PendingDisposition,
+    TownAlarm,
 )
 from streams.core.timers import Timer, TimerKind
 from streams.core.working import EMPTY_GRID, EMPTY_TOWNSHIP, StreamSettings, Working, merge_reasons
@@ -398,6 +410,10 @@ class _Step(Working):
             return  # the same event id again under another event time: never open an incident twice
         grid = self.get_grid(msg.grid_code) or EMPTY_GRID
         matches = self.matches(grid, evidence, happened, t)
+        if isinstance(msg, GridReport):
+            matches += self.boundary_matches(
+                msg, evidence, happened, t, {st.incident.incident_id for st, _ in matches}
+            )
         if matches:
             iid = self.merge(matches, msg, evidence, cls, t, own_id)
         else:
@@ -408,6 +424,34 @@ class _Step(Working):
         wm = self.clock.watermark or t
         grid = add_evidence(grid, EvidenceMark(happened, iid, evidence.source, evidence.category), wm, self.h)
         self.put_grid(msg.grid_code, grid)
+        if isinstance(msg, CameraAlert):
+            code = self.geo.township_of(msg.grid_code)
+            township = self.get_township(code) or EMPTY_TOWNSHIP
+            where = msg.location
+            mark = TownAlarm(t, iid, msg.grid_code, evidence.category, where.lon, where.lat)
+            self.put_township(code, add_town_alarm(township, mark, wm, self.h))
+
+    def boundary_matches(
+        self, msg: GridReport, evidence: Evidence, happened: datetime, t: datetime, known: set[UUID]
+    ) -> list[tuple[IncidentState, str]]:
+        """Open alarms in other grids of the township near the report, in time and on the ground."""
+        township = self.get_township(self.geo.township_of(msg.grid_code))
+        if township is None or not township.alarms:
+            return []
+        found: list[tuple[IncidentState, str]] = []
+        where, radius = msg.location, self.policy.boundary_merge_radius_m
+        for mark in alarms_near(township, happened, self.policy.boundary_merge_window):
+            if mark.grid_code == msg.grid_code:  # the grid's own rules decide (E-MRG-001/002)
+                continue
+            if not compatible(self.tax, evidence.category, mark.category):
+                continue
+            if metres_between(where.lon, where.lat, mark.lon, mark.lat) > radius:
+                continue
+            st = self.live(self.resolve(mark.incident_id, t), t)
+            if st is not None and st.active and st.incident.incident_id not in known:
+                known.add(st.incident.incident_id)
+                found.append((st, rb.MERGE_BOUNDARY))
+        return found
 
     def matches(
         self, grid: GridIndex, evidence: Evidence, happened: datetime, t: datetime
@@ -562,19 +606,20 @@ class _Step(Working):
         # clock there. An unverified survivor joined by a confirmed matter is confirmed first (below), so
         # it never stands above the village unverified.
         reached = max(st.incident.level for st, _ in caught)
+        # Boundary matters: sources from several grids are handled by their lowest common unit.
+        joined = lowest_common_level(self.geo, [msg.grid_code, *(st.incident.grid_code for st, _ in caught)])
+        target = max(reached, joined)
         confirmed_by_merge = any(o.incident.status is not _S.PENDING_VERIFICATION for o in others)
         pending = survivor.incident.status is _S.PENDING_VERIFICATION
         lift = (
-            reached
-            if reached > survivor.incident.level and not (pending and reached > Level.VILLAGE)
-            else None
+            target if target > survivor.incident.level and not (pending and target > Level.VILLAGE) else None
         )
         survivor = self.escalate_to(
             survivor,
             lift or survivor.incident.level,
             t,
             _R.MERGE,
-            rule_ids + ((rb.MERGE_LEVEL,) if lift else ()),
+            tuple(dict.fromkeys(rule_ids + (self.lift_rules(survivor, reached, joined) if lift else ()))),
             eid,
             # Cap the list (schemas.MAX_SOURCE_EVENTS): a camera stuck alarming keeps merging, and the
             # transitions still record every merged event.
@@ -615,10 +660,19 @@ class _Step(Working):
             not cls.needs_verification or confirmed_by_merge
         ):
             survivor = self.confirm(survivor, t, (rb.CORROBORATED,), eid)
-        if survivor.incident.level < reached:
-            survivor = self.escalate_to(survivor, reached, t, _R.MERGE, (rb.MERGE_LEVEL,), eid)
+        if survivor.incident.level < target:
+            rules = self.lift_rules(survivor, reached, joined)
+            survivor = self.escalate_to(survivor, target, t, _R.MERGE, rules, eid)
         self.add_alias(own_id, sid, t)  # the id this event would have opened leads to the survivor
         return sid
+
+    @staticmethod
+    def lift_rules(st: IncidentState, reached: Level, joined: Level) -> tuple[str, ...]:
+        """Why a merge raises ``st``: a merged incident was higher (E-MRG-004), grids joined (E-MRG-005)."""
+        level = st.incident.level
+        return ((rb.MERGE_LEVEL,) if reached > level else ()) + (
+            (rb.MERGE_BOUNDARY,) if joined > level else ()
+        )
 
     # ---- dispositions ---------------------------------------------------------------------------
 

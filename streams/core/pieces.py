@@ -30,6 +30,7 @@ __all__ = [
     "Opening",
     "Pending",
     "PendingDisposition",
+    "TownAlarm",
     "TownshipIndex",
     "Windows",
     "opt_dt",
@@ -141,6 +142,17 @@ class EvidenceMark(NamedTuple):
     category: str
 
 
+class TownAlarm(NamedTuple):
+    """A recent camera alarm in a township, where it was seen (report/alarm correlation across grids)."""
+
+    at: datetime
+    incident_id: UUID
+    grid_code: str
+    category: str
+    lon: float
+    lat: float
+
+
 class Opening(NamedTuple):
     """A confirmed incident opening, for repeat and cluster windows."""
 
@@ -218,10 +230,12 @@ class TownshipIndex(NamedTuple):
     openings: Windows = ()
     signalled: tuple[tuple[str, datetime], ...] = ()
     sweep_at: datetime | None = None
+    # Recent camera alarms, sorted by time (a report near one in another grid merges with it).
+    alarms: tuple[TownAlarm, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not (self.openings or self.signalled)
+        return not (self.openings or self.signalled or self.alarms)
 
     def signalled_at(self, category: str) -> datetime | None:
         for key, at in self.signalled:
@@ -234,6 +248,7 @@ class TownshipIndex(NamedTuple):
             "openings": _windows_to_json(self.openings),
             "signalled": dict(self.signalled),
             "sweep_at": self.sweep_at,
+            "alarms": [[m.at, m.incident_id, m.grid_code, m.category, m.lon, m.lat] for m in self.alarms],
         }
 
     @classmethod
@@ -242,6 +257,10 @@ class TownshipIndex(NamedTuple):
             openings=_windows_from_json(obj["openings"]),
             signalled=tuple((cat, _dt(at)) for cat, at in sorted(obj["signalled"].items())),
             sweep_at=opt_dt(obj["sweep_at"]),
+            # Checkpoints written before boundary merging have no alarms.
+            alarms=tuple(
+                TownAlarm(_dt(at), UUID(i), g, c, lon, lat) for at, i, g, c, lon, lat in obj.get("alarms", ())
+            ),
         )
 
 

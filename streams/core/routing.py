@@ -6,6 +6,7 @@ Used by `streams.core.escalation` for every move. The severity → level table i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from schemas.enums import Level
@@ -18,6 +19,7 @@ __all__ = [
     "deadline",
     "handling_unit",
     "level_for_severity",
+    "lowest_common_level",
     "sla",
 ]
 
@@ -30,6 +32,15 @@ def level_for_severity(policy: Policy, severity: int) -> Level:
 def handling_unit(geo: Geography, grid_code: str, level: Level) -> str:
     """The unit responsible at ``level``: the grid's ancestor there (the city code at city level)."""
     return CITY_CODE if level == Level.CITY else geo.ancestor(grid_code, level)
+
+
+def lowest_common_level(geo: Geography, grid_codes: Iterable[str]) -> Level:
+    """The level of the lowest unit holding every one of these grids (their lowest common ancestor)."""
+    codes = set(grid_codes)
+    for level in (Level.GRID, Level.VILLAGE, Level.TOWNSHIP, Level.COUNTY):
+        if len({geo.ancestor(code, level) for code in codes}) <= 1:
+            return level
+    return Level.CITY
 
 
 def sla(taxonomy: Taxonomy, category: str, level: Level) -> timedelta:

@@ -41,6 +41,7 @@ MERGE_ALARMS: Final = "E-MRG-001"
 MERGE_REPORT_ALARM: Final = "E-MRG-002"
 MERGED_AWAY: Final = "E-MRG-003"
 MERGE_LEVEL: Final = "E-MRG-004"
+MERGE_BOUNDARY: Final = "E-MRG-005"
 REPEAT: Final = "E-RPT-001"
 CLUSTER: Final = "E-CLU-001"
 HANDLER: Final = "E-HND-001"
@@ -63,6 +64,9 @@ ESCALATION_RULES: Final[dict[str, str]] = {
     "policy.report_alarm_window: merged",
     MERGED_AWAY: "incident merged into an earlier incident of the same situation",
     MERGE_LEVEL: "a merge keeps the highest level any merged incident had reached (no de-escalation)",
+    MERGE_BOUNDARY: "grid report and open camera alarm of compatible categories in different grids of one "
+    "township within policy.boundary_merge_window and policy.boundary_merge_radius_m: merged; a merge "
+    "joining grids is handled at least by their lowest common unit (two villages: the township)",
     REPEAT: "policy.repeat_threshold incidents of one category in one grid within policy.repeat_window: "
     "opens one level up (矛盾反复)",
     CLUSTER: "policy.cluster_threshold incidents of one category in one township within "
