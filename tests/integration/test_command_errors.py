@@ -15,7 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -34,6 +34,7 @@ class Case:
     expected: str  # in the one line on stderr
     kafka: str = "ok"  # ok | refused | silent
     clickhouse: str = "ok"  # ok | refused | kafka (a port that speaks Kafka, not ClickHouse)
+    env: dict[str, str] = field(default_factory=dict)  # overrides
 
 
 CASES = [
@@ -59,6 +60,7 @@ CASES = [
     Case("sink silent Kafka", ("sink",), "Kafka at", kafka="silent"),
     Case("sink refused", ("sink",), "connection refused", clickhouse="refused"),
     Case("sink bad batch", ("sink", "--batch-rows", "0"), "--batch-rows 0"),
+    Case("sink without a PII key", ("sink",), "GRIDFLOW_PII_KEY", env={"GRIDFLOW_PII_KEY": ""}),
     Case("worker without Kafka", ("worker",), "Kafka at 127.0.0.1:1", kafka="refused"),
     Case("simulate without Kafka", ("simulate", "--duration", "1h"), "Kafka at 127.0.0.1:1", kafka="refused"),
     Case("simulate bad duration", ("simulate", "--duration", "5x"), "--duration '5x'"),
@@ -124,7 +126,9 @@ def test_command_fails_in_one_line_within_seconds_and_leaves_nothing(
         "GRIDFLOW_KAFKA_BOOTSTRAP": bootstrap[case.kafka],
         "GRIDFLOW_KAFKA_TOPIC_PREFIX": f"{database}.",
         "GRIDFLOW_CLICKHOUSE_URL": urls[case.clickhouse],
+        "GRIDFLOW_PII_KEY": "a-test-key-of-32-characters-long",
     }
+    env |= case.env
     args = [a.replace("{tmp}", str(tmp_path)) for a in case.args]
     topics_before, databases_before, files_before = (
         _topics(kafka_bootstrap),
