@@ -7,9 +7,11 @@ order (producer first, then the consumers): SIGTERM, a wait, SIGKILL after ``STO
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -28,6 +30,17 @@ def pipeline_env(bootstrap: str, prefix: str, url: str) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
     )
     return env
+
+
+def ensure_pii_key(env: dict[str, str], echo: Callable[[str], None]) -> None:
+    """Give ``env`` a one-off GRIDFLOW_PII_KEY when none is set (demo and what-if runs), and say so.
+
+    The sink refuses to run without a key. The key goes through the environment, never the command line;
+    one per run keeps tokens consistent within the run and unlinkable to any other.
+    """
+    if not env.get("GRIDFLOW_PII_KEY"):
+        env["GRIDFLOW_PII_KEY"] = secrets.token_urlsafe(32)
+        echo("personal data: GRIDFLOW_PII_KEY is not set, so this run tokenises it with a one-off key")
 
 
 class Pipeline:

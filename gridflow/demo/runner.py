@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import signal
 import time
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from gridflow.demo.live import live_view, render_rates
-from gridflow.demo.pipeline import Pipeline, pipeline_env
+from gridflow.demo.pipeline import Pipeline, ensure_pii_key, pipeline_env
 from gridflow.demo.rates import Probe
 from infra.errors import ServiceError
 
@@ -100,11 +99,7 @@ def run_demo(config: DemoConfig, echo: Any = print) -> int:
     }
     (run_dir / "run.json").write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
     env = pipeline_env(kafka.servers, prefix, url)
-    if not env.get("GRIDFLOW_PII_KEY"):
-        # Demo mode: the sink refuses to run without a key; a one-off key, given through the environment
-        # (never the command line), keeps tokens consistent within this run and unlinkable to any other.
-        env["GRIDFLOW_PII_KEY"] = secrets.token_urlsafe(32)
-        echo("personal data: GRIDFLOW_PII_KEY is not set, so this run tokenises it with a one-off key")
+    ensure_pii_key(env, echo)  # demo mode: a one-off key when none is configured
     pipeline = Pipeline(env, run_dir)
     echo(
         f"demo {stamp}: topics {prefix}*, database {database}, logs in {run_dir}, "

@@ -15,6 +15,7 @@ and ``{alt}`` for the two databases) run on them with `compare`; ``whatif --via-
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from gridflow.demo.figures import Summary, read_summary
-from gridflow.demo.pipeline import Pipeline, pipeline_env
+from gridflow.demo.pipeline import Pipeline, ensure_pii_key, pipeline_env
 from gridflow.demo.rates import Probe
 from gridflow.whatif.policies import NamedPolicy
 from infra.errors import ServiceError
@@ -60,6 +61,9 @@ def run_via_kafka(
         echo(line)
     services, kafka = load(ServiceSettings), load(KafkaSettings)
     stamp = datetime.now().astimezone().strftime("%Y%m%d%H%M%S")
+    # One key for every policy's run, so the stores' tokens compare across policies.
+    keyed: dict[str, str] = {"GRIDFLOW_PII_KEY": os.environ.get("GRIDFLOW_PII_KEY", "")}
+    ensure_pii_key(keyed, echo)
     runs = []
     for policy in named:
         prefix = f"whatif-{stamp}-{_safe(policy.name)}."
@@ -69,6 +73,7 @@ def run_via_kafka(
         run_dir.mkdir(parents=True, exist_ok=True)
         env = pipeline_env(kafka.servers, prefix, url)
         env["GRIDFLOW_POLICY"] = str(Path(policy.source).resolve())
+        env["GRIDFLOW_PII_KEY"] = keyed["GRIDFLOW_PII_KEY"]
         pipeline = Pipeline(env, run_dir)
         echo(
             f"whatif via Kafka: {policy.name} ({policy.policy.label}) → topics {prefix}*, database {database}"
