@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
 
-.PHONY: install test quick unit check format services services-down demo bench clean
+.PHONY: install test test-slow unit check format services services-down demo bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,15 +20,17 @@ install: $(STAMP)
 
 # The test fixtures start (and stop) a broker and clickhouse-server of their own on free ports.
 # scripts/provision.sh installs the system packages the tiers need when missing (as root), else says which.
+# `make test` runs every tier (unit, integration, e2e) but the long fault tests, marked slow, which
+# `make test-slow` runs; CI (.ci/run) runs both.
 test: $(STAMP)
 	bash scripts/provision.sh
 	$(BIN)/gridflow services fetch
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
-
-# Everything but the long fault tests (marked slow), for a quicker local round; CI runs `make test`.
-quick: $(STAMP)
-	$(BIN)/gridflow services fetch
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+test-slow: $(STAMP)
+	bash scripts/provision.sh
+	$(BIN)/gridflow services fetch
+	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
