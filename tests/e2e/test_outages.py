@@ -88,7 +88,9 @@ def test_frozen_clickhouse_is_a_logged_stall_and_the_sink_recovers(
         stop(sink)
         stop(producer)
     assert sink.returncode == 0
-    assert noticed_s <= SEND_RECEIVE_TIMEOUT + 5, noticed_s
+    # One timeout from the insert that meets the freeze, plus the batch it may be gathering and the log's
+    # poll: 20.6 s was seen on a loaded box. The old 300 s timeout is what this guards against.
+    assert noticed_s <= SEND_RECEIVE_TIMEOUT + 10, noticed_s
     with pipeline.writer() as writer:
         oracle = delivery(ledger, writer)
         letters = writer.query("SELECT count() FROM gridflow.dead_letters").scalar()
