@@ -243,6 +243,9 @@ class Sink:
             # kafka-python backs off reconnects up to 30 s by default: a broker back after a crash would then
             # wait that long for the sink. Retry at least every second.
             reconnect_backoff_max_ms=1_000,
+            # A group joined before a new topic's partitions show in the metadata is assigned nothing
+            # until the next refresh (kafka-python's default: 5 min); the demo's sink once waited that long.
+            metadata_max_age_ms=5_000,
             max_partition_fetch_bytes=MAX_PARTITION_FETCH_BYTES,
             partition_assignment_strategy=(CooperativeStickyAssignor,),
             session_timeout_ms=SESSION_TIMEOUT_MS,
