@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import socket
+import sys
+import time
 from urllib.parse import urlsplit, urlunsplit
 
 from infra.errors import UnreachableError
@@ -45,6 +47,37 @@ def check_kafka(bootstrap: str, timeout_s: float = 5.0, options: dict[str, objec
         raise UnreachableError(
             f"Kafka at {bootstrap}: port open but no metadata answer within {timeout_s:g} s"
         )
+
+
+def wait_for_kafka(
+    bootstrap: str,
+    who: str,
+    wait_s: float | None = None,
+    options: dict[str, object] | None = None,
+) -> int:
+    """Probe Kafka until it answers, one stderr line per failed attempt; return how many attempts failed.
+
+    A service started before its broker (compose, systemd, a broker restarting) waits for it rather than
+    exiting. The pause between attempts doubles from 1 s up to 10 s; ``wait_s`` bounds the total wait
+    (None: until the broker answers; 0: one attempt), after which the last UnreachableError is raised.
+    """
+    started = time.monotonic()
+    failures = 0
+    while True:
+        try:
+            check_kafka(bootstrap, 5.0, options)
+            if failures:
+                print(
+                    f"{who}: Kafka at {bootstrap} answers after {failures} failed attempts", file=sys.stderr
+                )
+            return failures
+        except UnreachableError as exc:
+            failures += 1
+            pause = min(10.0, 2.0 ** (failures - 1))
+            if wait_s is not None and time.monotonic() - started + pause > wait_s:
+                raise
+            print(f"{who}: {exc}; attempt {failures}, retrying in {pause:g} s", file=sys.stderr, flush=True)
+            time.sleep(pause)
 
 
 def kafka_answers(bootstrap: str, timeout_s: float, options: dict[str, object] | None = None) -> bool:

@@ -22,6 +22,14 @@ def worker(
             "--policy", help="Escalation policy file (default: GRIDFLOW_POLICY, else the bundled one)."
         ),
     ] = None,
+    kafka_wait: Annotated[
+        float | None,
+        typer.Option(
+            "--kafka-wait",
+            help="Seconds to wait for a broker that does not answer at start-up (default: until it does; "
+            "0: fail at once).",
+        ),
+    ] = None,
 ) -> None:
     """Run the classification/merge/escalation workers (faust) until stopped."""
     from schemas.policy import policy_at
@@ -31,10 +39,12 @@ def worker(
         raise ConfigError(f"--workers {workers}: expected a whole number >= 1")
     if loglevel not in LOGLEVELS:
         raise ConfigError(f"--loglevel {loglevel!r}: expected one of {', '.join(LOGLEVELS)}")
+    if kafka_wait is not None and kafka_wait < 0:
+        raise ConfigError(f"--kafka-wait {kafka_wait:g}: expected seconds >= 0")
     if policy_file is not None:
         policy_at(policy_file)  # a bad file ends here, as one line
         os.environ["GRIDFLOW_POLICY"] = str(policy_file.resolve())  # worker processes inherit it
-    raise typer.Exit(run_workers(workers, loglevel))
+    raise typer.Exit(run_workers(workers, loglevel, kafka_wait))
 
 
 def register(app: typer.Typer) -> None:

@@ -15,14 +15,17 @@ import subprocess
 import sys
 from types import FrameType
 
-from infra.probe import check_kafka
+from infra.probe import wait_for_kafka
 from infra.settings import KafkaSettings, PolicySettings, load
 from infra.topics_admin import ensure_topics
 from schemas.policy import policy_at
 
 
-def run_worker(loglevel: str = "warning") -> None:
-    """Run one faust worker in this process until it is stopped."""
+def run_worker(loglevel: str = "warning", kafka_wait: float | None = None) -> None:
+    """Run one faust worker in this process until it is stopped.
+
+    A broker not up yet is waited for (``kafka_wait`` seconds at most; None: until it answers).
+    """
     import faust
 
     from streams.core.escalation import Engine
@@ -31,7 +34,7 @@ def run_worker(loglevel: str = "warning") -> None:
     kafka = load(KafkaSettings)
     # The policy comes first: a bad policy file is reported before anything connects.
     engine = Engine.under(policy_at(load(PolicySettings).policy))
-    check_kafka(kafka.servers, 5.0, kafka.client_options())
+    wait_for_kafka(kafka.servers, "gridflow worker", kafka_wait, kafka.client_options())
     streams = StreamsApp(kafka, engine)
     ensure_topics(kafka.servers, streams.changelog_specs(), kafka.client_options())
     worker = faust.Worker(streams.app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
@@ -42,14 +45,15 @@ def run_worker(loglevel: str = "warning") -> None:
     worker.execute_from_commandline()
 
 
-def run_workers(count: int, loglevel: str = "warning") -> int:
+def run_workers(count: int, loglevel: str = "warning", kafka_wait: float | None = None) -> int:
     """Start ``count`` worker processes and wait for them; return the first non-zero exit status."""
     if count == 1:
-        run_worker(loglevel)
+        run_worker(loglevel, kafka_wait)
         return 0
+    wait = [] if kafka_wait is None else ["--kafka-wait", f"{kafka_wait:g}"]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "streams", "worker", "--loglevel", loglevel], env=os.environ.copy()
+            [sys.executable, "-m", "streams", "worker", "--loglevel", loglevel, *wait], env=os.environ.copy()
         )
         for _ in range(count)
     ]

@@ -56,6 +56,18 @@ def own_kafka(tmp_path: Path) -> Iterator[KafkaService]:
 
 
 @pytest.fixture
+def own_kafka_not_started(tmp_path: Path) -> Iterator[KafkaService]:
+    """A single-node broker of this test's own, on reserved ports but not started; stopped afterwards."""
+    if not (shutil.which("java") and shutil.which("mvn")):
+        pytest.skip("the test starts a broker of its own late: Java and Maven are needed to run one")
+    service = KafkaService(own_settings(tmp_path / "own-kafka-later"))
+    try:
+        yield service
+    finally:
+        service.down()
+
+
+@pytest.fixture
 def own_cluster(tmp_path: Path) -> Iterator[KafkaCluster]:
     """A three-node KRaft cluster of this test's own, started; stopped afterwards."""
     if not (shutil.which("java") and shutil.which("mvn")):

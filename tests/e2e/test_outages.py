@@ -4,7 +4,9 @@
   (before the timeout existed it hung on the socket for minutes and logged nothing: the negative control,
   run by giving the sink ``send_receive_timeout=300`` in its URL), then lands everything once thawed;
 - the only broker killed (SIGKILL) mid-publish and restarted after 10 s: publisher, worker and sink carry on
-  without being restarted, and the sink lands again within 5 s of the broker's return.
+  without being restarted, and the sink lands again within 5 s of the broker's return;
+- a worker started before its broker: it waits, one line per attempt, and decides everything once the
+  broker is up (before, it exited with status 2: the negative control is ``--kafka-wait 0``).
 
 Each test runs a server of its own (tests/e2e/conftest.py), never the session's.
 """
@@ -19,7 +21,7 @@ from pathlib import Path
 
 import own_servers
 import pytest
-from sink_harness import SinkPipeline, delivery, landed_rows, stop, wait_until
+from sink_harness import GRIDFLOW, TEST_PII_KEY, SinkPipeline, delivery, landed_rows, stop, wait_until
 
 from gridflow.services.clickhouse import ClickHouseService
 from gridflow.services.kafka import KafkaService
@@ -30,9 +32,11 @@ pytestmark = pytest.mark.slow
 
 own_clickhouse = own_servers.own_clickhouse
 own_kafka = own_servers.own_kafka
+own_kafka_not_started = own_servers.own_kafka_not_started
 
 # About 7,000 messages: at 100 msg/s the stream outlasts the fault it is put through.
 SCENARIO = ("--scenario", "normal_day", "--seed", "3", "--duration", "4h", "--scale", "5")
+ONE_HOUR = ("--scenario", "normal_day", "--seed", "3", "--duration", "1h", "--scale", "5")
 FREEZE_S = 60
 BROKER_DOWN_S = 10
 SINK_BACK_WITHIN_S = 5.0
@@ -139,3 +143,66 @@ def test_broker_kill9_mid_publish_then_restart(
     assert (oracle.lost, oracle.duplicated) == (0, 0), oracle
     assert oracle.expected > 0
     assert sink_back_s <= SINK_BACK_WITHIN_S, sink_back_s
+
+
+# A worker waiting for its broker: how many failed attempts (one line each) to see before the broker starts.
+ATTEMPTS_BEFORE_BROKER = 3
+
+
+def test_worker_started_before_the_broker_waits_for_it(
+    own_kafka_not_started: KafkaService,
+    clickhouse_url: str,
+    ch_database: str,
+    topic_prefix: str,
+    tmp_path: Path,
+) -> None:
+    broker = own_kafka_not_started
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDFLOW_")}
+    env |= {
+        "GRIDFLOW_KAFKA_BOOTSTRAP": broker.bootstrap,
+        "GRIDFLOW_KAFKA_TOPIC_PREFIX": topic_prefix,
+        "GRIDFLOW_STATE_DIR": str(tmp_path / "state"),
+        "GRIDFLOW_PII_KEY": TEST_PII_KEY,
+    }
+    log = tmp_path / "worker-early.log"
+    worker = subprocess.Popen(
+        [*GRIDFLOW, "worker"],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        wait_until(
+            lambda: f"attempt {ATTEMPTS_BEFORE_BROKER}," in log.read_text(errors="replace"),
+            60,
+            f"{ATTEMPTS_BEFORE_BROKER} attempts logged by the waiting worker",
+            worker,
+        )
+        broker.up()
+        pipeline = SinkPipeline(
+            broker.bootstrap, topic_prefix, tmp_path, with_database(clickhouse_url, ch_database)
+        )
+        pipeline.cli("init")
+        ledger = tmp_path / "ledger.jsonl"
+        sink = pipeline.start_sink("--batch-rows", "1000", "--batch-seconds", "0.3")
+        try:
+            producer = pipeline.start("simulate", *ONE_HOUR, "--ledger", str(ledger), name="simulate")
+            assert producer.wait(300) == 0, _logs(tmp_path, "simulate")[-2000:]
+            wait_until(lambda: pipeline.stream_lag() == 0, 240, "the worker to decide everything", worker)
+            wait_until(lambda: pipeline.sink_lag() == 0, 180, "the sink to catch up", sink)
+            decided = pipeline.produced("incident_transitions")
+            dead = pipeline.produced("deadletter")
+        finally:
+            stop(sink)
+    finally:
+        stop(worker)
+    text = log.read_text(errors="replace")
+    waits = [line for line in text.splitlines() if "retrying in" in line]
+    with pipeline.writer() as writer:
+        oracle = delivery(ledger, writer)
+    assert len(waits) >= ATTEMPTS_BEFORE_BROKER and all("Kafka at" in line for line in waits), text[-2000:]
+    assert "Traceback" not in text, text[-2000:]
+    assert decided > 0 and dead == 0, (decided, dead)
+    assert (oracle.lost, oracle.duplicated) == (0, 0), oracle
+    assert oracle.expected > 0

@@ -61,7 +61,8 @@ CASES = [
     Case("sink refused", ("sink",), "connection refused", clickhouse="refused"),
     Case("sink bad batch", ("sink", "--batch-rows", "0"), "--batch-rows 0"),
     Case("sink without a PII key", ("sink",), "GRIDFLOW_PII_KEY", env={"GRIDFLOW_PII_KEY": ""}),
-    Case("worker without Kafka", ("worker",), "Kafka at 127.0.0.1:1", kafka="refused"),
+    Case("worker without Kafka", ("worker", "--kafka-wait", "0"), "Kafka at 127.0.0.1:1", kafka="refused"),
+    Case("worker bad wait", ("worker", "--kafka-wait", "-1"), "--kafka-wait -1"),
     Case("simulate without Kafka", ("simulate", "--duration", "1h"), "Kafka at 127.0.0.1:1", kafka="refused"),
     Case("simulate bad duration", ("simulate", "--duration", "5x"), "--duration '5x'"),
     Case(
