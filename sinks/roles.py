@@ -6,7 +6,8 @@ each role gets a database of its own that holds only what it may see, as Distrib
 reached through the ``gridflow_roles`` cluster (one local shard, the internal read-only ``gridflow_reader``
 user; both written by ``gridflow services up``):
 
-- ``<db>_analyst``: every table and view of ``<db>`` without its ``raw`` column (the payload as received);
+- ``<db>_analyst``: every table and view of ``<db>`` without the payloads as received (``raw``, and a dead
+  letter's ``raw_base64`` and ``raw_preview``: :data:`sinks.access.HIDDEN_COLUMNS`);
   the columns that remain hold no personal data in clear (``reporter_id`` is a keyed token, see
   :mod:`schemas.personal`, so repeat reporters can still be counted);
 - ``<db>_county_<code>``: the tables and views that have a ``county_code``, without ``raw``, over views in
@@ -23,10 +24,11 @@ from __future__ import annotations
 from typing import Final
 
 from schemas.geography import geography
+from sinks import access
 from sinks.writer import Writer
 
 CLUSTER: Final = "gridflow_roles"
-HIDDEN_COLUMNS: Final = frozenset({"raw"})
+HIDDEN_COLUMNS: Final = frozenset(access.HIDDEN_COLUMNS)
 COUNTY_COLUMN: Final = "county_code"
 
 
