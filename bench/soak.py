@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -26,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from infra.lag import lag
+from infra.lag import end_offsets, lag
 from infra.topics_admin import ensure_topics
 from schemas.topics import topics
 from sinks.sink import sink_topics
@@ -85,6 +86,8 @@ def main() -> None:
         "GRIDFLOW_KAFKA_TOPIC_PREFIX": prefix,
         "GRIDFLOW_CLICKHOUSE_URL": args.url,
         "GRIDFLOW_STATE_DIR": str(args.logs / "state"),
+        # The sink refuses to run without a key for personal-data tokens: a one-off key, as the demo does.
+        "GRIDFLOW_PII_KEY": os.environ.get("GRIDFLOW_PII_KEY") or secrets.token_urlsafe(32),
     }
     ensure_topics(args.bootstrap, list(topics(prefix)))
     subprocess.run([*GRIDFLOW, "init"], env=env, check=True, capture_output=True)
@@ -102,7 +105,8 @@ def main() -> None:
     worker_after: list[float] = []
     sink_after: list[float] = []
     print(f"soak {prefix} at {args.rate:,.0f} msg/s for {args.minutes:g} min; logs in {args.logs}")
-    print(f"{'minute':>7} {'worker MiB':>11} {'sink MiB':>9} {'worker lag':>11} {'sink lag':>9}")
+    print(f"{'minute':>7} {'worker MiB':>11} {'sink MiB':>9} {'worker lag':>11} {'sink lag':>9} {'msg/s':>7}")
+    published_before, sampled_at = 0, started
     try:
         while (elapsed := time.monotonic() - started) < args.minutes * 60:
             time.sleep(args.every)
@@ -110,7 +114,11 @@ def main() -> None:
             w, s = group_rss_mb(worker.pid), group_rss_mb(sink.pid)
             w_lag = lag(args.bootstrap, f"{prefix}gridflow-streams", names.intake)
             s_lag = lag(args.bootstrap, f"{prefix}gridflow-sink", sink_topics(prefix))
-            print(f"{elapsed / 60:7.1f} {w:11,.0f} {s:9,.0f} {w_lag:11,} {s_lag:9,}", flush=True)
+            # The rate actually published since the last sample (intake end offsets), not the one asked for.
+            published = sum(end_offsets(args.bootstrap, names.intake).values())
+            rate = (published - published_before) / max(1e-9, time.monotonic() - sampled_at)
+            published_before, sampled_at = published, time.monotonic()
+            print(f"{elapsed / 60:7.1f} {w:11,.0f} {s:9,.0f} {w_lag:11,} {s_lag:9,} {rate:7,.0f}", flush=True)
             if elapsed >= args.warmup * 60:
                 worker_after.append(w)
                 sink_after.append(s)

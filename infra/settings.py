@@ -108,6 +108,9 @@ class ClickHouseSettings(BaseSettings):
 
     url: SecretStr | None = None
     database: str = Field(default="gridflow", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    # A cluster of clickhouse-server shards (remote_servers): `init` puts the warehouse on every shard behind
+    # Distributed tables (sinks/shards.py). Unset: one server or chdb.
+    cluster: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 S = TypeVar("S", bound=BaseSettings)

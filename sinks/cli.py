@@ -57,6 +57,16 @@ def init() -> None:
             by_role = {role: getattr(namespace, role).name for role in namespace._fields}
             grants = pipeline_grants(kafka.topic_prefix, by_role, [spec.name for spec in namespace.intake])
             typer.echo(f"kafka: {apply_grants(kafka.servers, kafka.client_options(), grants)} ACLs granted")
+        cluster = load(ClickHouseSettings).cluster
+        if cluster:  # the warehouse on every shard of the cluster, behind Distributed tables
+            from sinks.shards import apply_sharded, local_database
+
+            shards = apply_sharded(_url(), cluster)
+            typer.echo(
+                f"clickhouse {writer.url}: database {writer.database} is Distributed over {len(shards)} "
+                f"shards of cluster {cluster} (rows in {local_database(writer.database)}), schema up to date"
+            )
+            return
         applied = apply_migrations(writer)
         loaded = load_dimensions(writer)
         names = {m.version: f"{m.version:04d}_{m.name}" for m in migrations()}

@@ -127,9 +127,11 @@ class NativeWriter:
         # The driver converts values in place (UUID → int, …); copies keep the caller's block intact for a
         # retry after an outage.
         data = [list(values) for values in columns.values()]
-        settings = self._dialect.insert_settings(dedup_token)
+        # Into a Distributed table (a sharded warehouse, sinks/shards.py) the insert returns only once every
+        # shard holds its rows, so the sink's commit after it still means "landed"; other tables ignore it.
+        settings = {"insert_distributed_sync": 1, **self._dialect.insert_settings(dedup_token)}
         with self._translated(f"insert into {self.database}.{table}"):
-            self._client.execute(sql, data, columnar=True, settings=settings or None)
+            self._client.execute(sql, data, columnar=True, settings=settings)
         return count
 
     def close(self) -> None:

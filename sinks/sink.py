@@ -78,6 +78,11 @@ SESSION_TIMEOUT_MS: Final = 10_000
 FETCH_MAX_BYTES: Final = 64 * 1024 * 1024
 MAX_PARTITION_FETCH_BYTES: Final = 8 * 1024 * 1024
 HEARTBEAT_INTERVAL_MS: Final = 1_000
+# A member without partitions for this long joins again with a new consumer. kafka-python 3.0.12 can leave a
+# consumer that never finds its group coordinator (seen: a soak's sink idle 13 min, never a group member,
+# while a new consumer in the same group joined within a second). A sink that is idle because its group has
+# more members than partitions merely rejoins, once per period.
+UNASSIGNED_REJOIN_S: Final = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +211,12 @@ class Sink:
             if not self.config.dedup:
                 self._table_map = nodedup_tables(writer)
             consumer = self._consumer()
-            self._loop(writer, consumer)
+            while not self._loop(writer, consumer):
+                # No partitions for too long: a fresh consumer (see UNASSIGNED_REJOIN_S). Nothing is
+                # pending, since a partition given up is landed and committed first.
+                consumer.close(autocommit=False)
+                consumer = None
+                consumer = self._consumer()
             self._flush(writer, consumer)  # the clean stop: what was consumed lands and is committed
             return self.stats
         finally:
@@ -257,8 +267,10 @@ class Sink:
         consumer.subscribe(topics=[s.name for s in self.config.sources()], listener=self._revocations)
         return consumer
 
-    def _loop(self, writer: Writer, consumer: KafkaConsumer) -> None:
+    def _loop(self, writer: Writer, consumer: KafkaConsumer) -> bool:
+        """Poll, land and commit until stopped (True) or left without partitions for too long (False)."""
         started: float | None = None  # when the current batch took its first record
+        unassigned_since = time.monotonic()
         while not self._stop.is_set():
             timeout = POLL_MS
             if started is not None:
@@ -281,12 +293,23 @@ class Sink:
                 self._forget(self._revocations.revoked)
                 self._revocations.revoked = set()
                 started = None
+            if consumer.assignment():
+                unassigned_since = time.monotonic()
+            elif time.monotonic() - unassigned_since > UNASSIGNED_REJOIN_S and not len(self._pending):
+                print(
+                    f"gridflow sink: no partitions assigned for {UNASSIGNED_REJOIN_S:g} s in group "
+                    f"{self.config.group_id}; joining again with a new consumer",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                return False
             if started is None:
                 continue
             full = len(self._pending) >= self.config.batch_rows
             if full or time.monotonic() - started >= self.config.batch_seconds:
                 self._flush(writer, consumer)
                 started = None
+        return True
 
     def _forget(self, partitions: set[TopicPartition]) -> None:
         """Drop given-up partitions' offsets, so a later commit never rewinds their new owner's."""

@@ -5,6 +5,10 @@ Data, logs and users live under ``<state>/clickhouse``; it listens on loopback o
 sink), ``analyst`` and one ``county_<code>`` user per county, read-only, each limited to its own database
 over ``GRIDFLOW_CLICKHOUSE_DATABASE``. When no server binary is on PATH, gridflow uses chdb, the embedded
 engine, and there is nothing to start.
+
+Started with ``shard_ports`` (the native ports of every local server of a sharded warehouse, this one's
+included), its config also names them as cluster ``gridflow_shards``, the one ``GRIDFLOW_CLICKHOUSE_CLUSTER``
+points :mod:`sinks.shards` at (docker/clickhouse-shards.xml is the same cluster for docker-compose).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 
 from gridflow.services.process import ManagedProcess, ensure_port_free
@@ -20,12 +25,15 @@ from infra.probe import clickhouse_answers
 from infra.settings import ClickHouseSettings, ServiceSettings, load, local_clickhouse_binary
 from schemas.geography import geography
 
+SHARD_CLUSTER = "gridflow_shards"
+
 
 class ClickHouseService:
     """Start, stop and describe the local clickhouse-server, if one is installed."""
 
-    def __init__(self, settings: ServiceSettings) -> None:
+    def __init__(self, settings: ServiceSettings, shard_ports: Sequence[int] = ()) -> None:
         self.settings = settings
+        self.shard_ports = tuple(shard_ports)
         self.home = settings.state / "clickhouse"
         self.process = ManagedProcess("clickhouse-server", self.home)
 
@@ -81,6 +89,7 @@ class ClickHouseService:
             "http_port": str(self.settings.clickhouse_http_port),
             "reader_password": reader_password,
             "role_users": self._role_users(reader_password),
+            "shard_cluster": _shard_cluster(self.shard_ports),
         }
         _write_private(self.home / "users.xml", render("clickhouse-users.xml", values))
         config = self.home / "config.xml"
@@ -116,6 +125,18 @@ def _user(name: str, password: str, profile: str, database: str | None) -> str:
         f"<networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>{profile}</profile>"
         f"<quota>default</quota>{allowed}</{name}>"
     )
+
+
+def _shard_cluster(ports: Sequence[int]) -> str:
+    """The ``remote_servers`` entry of a sharded warehouse on local servers: one shard per port."""
+    if not ports:
+        return ""
+    shards = "".join(
+        f"<shard><replica><host>127.0.0.1</host><port>{port}</port>"
+        "<user>default</user><password></password></replica></shard>"
+        for port in ports
+    )
+    return f"        <{SHARD_CLUSTER}>{shards}</{SHARD_CLUSTER}>"
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -43,6 +43,23 @@ def own_clickhouse(tmp_path: Path) -> Iterator[ClickHouseService]:
 
 
 @pytest.fixture
+def own_shards(tmp_path: Path) -> Iterator[list[ClickHouseService]]:
+    """Two clickhouse-servers of this test's own, started, as cluster ``gridflow_shards``; stopped after."""
+    if local_clickhouse_binary() is None:
+        pytest.skip("the test shards a warehouse over two clickhouse-servers: none is installed")
+    settings = [own_settings(tmp_path / f"own-shard-{n}") for n in (1, 2)]
+    ports = [s.clickhouse_tcp_port for s in settings]
+    shards = [ClickHouseService(s, shard_ports=ports) for s in settings]
+    try:
+        for shard in shards:
+            shard.up()
+        yield shards
+    finally:
+        for shard in shards:
+            shard.down()
+
+
+@pytest.fixture
 def own_kafka(tmp_path: Path) -> Iterator[KafkaService]:
     """A single-node broker of this test's own, started; stopped afterwards."""
     if not (shutil.which("java") and shutil.which("mvn")):

@@ -55,3 +55,16 @@ def test_compose_cluster_profile_has_three_voting_brokers_and_two_shards() -> No
         assert shard["profiles"] == ["cluster"]
         assert (ROOT / shard["volumes"][0].split(":")[0]).exists()
         assert f"<host>clickhouse-shard-{i}</host>" in config
+
+
+def test_compose_cluster_pipeline_writes_to_the_shards_through_their_cluster() -> None:
+    services = _compose()["services"]
+    config = (ROOT / "docker" / "clickhouse-shards.xml").read_text()
+    for name in ("init-cluster", "worker-cluster", "sink-cluster"):
+        env = services[name]["environment"]
+        assert services[name]["profiles"] == ["cluster"]
+        assert env["GRIDFLOW_KAFKA_BOOTSTRAP"] == "kafka-1:9092,kafka-2:9092,kafka-3:9092"
+        assert env["GRIDFLOW_CLICKHOUSE_URL"].startswith("clickhouse://gridflow:gridflow@clickhouse-shard-1:")
+        # The cluster `gridflow init` shards over is the one the shards' config defines.
+        assert f"<{env['GRIDFLOW_CLICKHOUSE_CLUSTER']}>" in config
+    assert "<user>gridflow</user>" in config  # the shards reach each other as the compose user

@@ -1,0 +1,146 @@
+"""The warehouse on several clickhouse-server shards, behind Distributed tables of the same names.
+
+Layout, for database ``<db>`` on the cluster named by ``GRIDFLOW_CLICKHOUSE_CLUSTER`` (``remote_servers``
+in each server's config; docker-compose's ``cluster`` profile calls it ``gridflow_shards``):
+
+- ``<db>_shard`` on every shard: the ordinary schema, applied by the same migrations as on one server or
+  on chdb (:func:`sinks.ddl.apply_migrations`), with its dimension tables filled;
+- ``<db>`` on every shard: what the sink writes to and analysts read, under the names they already use.
+  Each base table is a Distributed table over the shards' ``<db>_shard`` tables, *sharded by the id its
+  views collapse on*; each view is a Distributed table over the shards' views; the dimension tables and
+  ``schema_version``, identical on every shard, are plain views of the local copy.
+
+Why shard by the collapsing id: a redelivered row has the same id as its original, so it lands on the same
+shard, and each shard's ``*_distinct`` view collapses it there. The union of the shards' views therefore
+holds every id once, and a query over the Distributed view sees every row exactly once. (Sharding by
+anything else, say at random, would put a redelivery on the other shard, where no view could collapse it.)
+Transitions follow their incident (same shard), so a join of the two stays within one shard.
+
+The sink writes through the Distributed tables with ``insert_distributed_sync`` (see :mod:`sinks.native`):
+an insert returns once every shard holds its rows, so committing the Kafka offsets after it stays safe.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+from urllib.parse import quote
+
+from sinks.connection import connect
+from sinks.ddl import apply_migrations
+from sinks.dimensions import load_dimensions
+from sinks.errors import MigrationError
+from sinks.url import NativeUrl, parse_url, with_database
+from sinks.writer import Writer
+
+# Base table → the column whose hash picks its shard: the id its view collapses on (or groups under).
+SHARD_BY: Final = {
+    "grid_reports": "event_id",
+    "camera_alerts": "event_id",
+    "dispositions": "event_id",
+    "incidents": "incident_id",
+    "transitions": "incident_id",  # with its incident; transition ids never span incidents
+    "dead_letters": "dead_letter_id",
+    "county_alerts": "alert_id",
+    "intake_hourly": "",  # filled on each shard by its materialized views, never inserted into
+}
+# Tables every shard holds whole: read from the local copy, never summed over the shards.
+EVERY_SHARD: Final = frozenset({"units", "categories", "schema_version"})
+
+
+def local_database(database: str) -> str:
+    """Where each shard keeps its own rows of ``database``."""
+    return f"{database}_shard"
+
+
+def shard_urls(url: str, writer: Writer, cluster: str) -> list[str]:
+    """The URL of each shard of ``cluster`` (as the server of ``url`` lists it), with ``url``'s user."""
+    rows = writer.query(
+        f"SELECT host_address, port FROM system.clusters WHERE cluster = '{cluster}' "
+        "ORDER BY shard_num, replica_num"
+    ).rows
+    if not rows:
+        raise MigrationError(f"cluster {cluster!r}: not in system.clusters of {writer.url} (remote_servers)")
+    front = parse_url(url)
+    if not isinstance(front, NativeUrl):
+        raise MigrationError(f"cluster {cluster!r}: shards are clickhouse-servers, not chdb ({writer.url})")
+    user, password = quote(front.user, safe=""), quote(front.password, safe="")
+    return [f"clickhouse://{user}:{password}@{host}:{port}/{writer.database}" for host, port in rows]
+
+
+def apply_sharded(url: str, cluster: str) -> list[str]:
+    """Apply the schema to every shard of ``cluster`` and put the Distributed layer on each; idempotent.
+
+    ``url`` reaches any shard, on the database analysts and the sink use. Returns the shard URLs
+    (passwords included: for connecting, not for printing).
+    """
+    with connect(url) as writer:
+        urls = shard_urls(url, writer, cluster)
+    for url in urls:
+        with connect(with_database(url, local_database(writer.database))) as shard:
+            apply_migrations(shard)
+            load_dimensions(shard)
+    for url in urls:
+        with connect(url) as front:
+            _front(front, cluster)
+    return urls
+
+
+def _front(writer: Writer, cluster: str) -> None:
+    db, local = writer.database, local_database(writer.database)
+    writer.execute(f"CREATE DATABASE IF NOT EXISTS {db}")
+    kinds = {
+        str(name): str(engine)
+        for name, engine in writer.query(
+            f"SELECT name, engine FROM system.tables WHERE database = '{local}'"
+        ).rows
+    }
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for table, name, kind in writer.query(
+        f"SELECT table, name, type FROM system.columns WHERE database = '{local}'"
+    ).rows:
+        columns.setdefault(str(table), []).append((str(name), str(kind)))
+    existing = _front_columns(writer)
+    for name, engine in sorted(kinds.items()):
+        if engine == "MaterializedView" or name.startswith(".inner"):
+            continue  # they fire on each shard's inserts; nothing to read through them
+        if name in EVERY_SHARD:
+            writer.execute(f"CREATE VIEW IF NOT EXISTS {db}.{name} AS SELECT * FROM {local}.{name}")
+            continue
+        if engine != "View" and name not in SHARD_BY:
+            raise MigrationError(
+                f"table {local}.{name}: no shard placement; add it to sinks.shards.SHARD_BY (its collapsing "
+                "id) or EVERY_SHARD (the same rows on every shard)"
+            )
+        wanted = columns[name]
+        if existing.get(name) == wanted:
+            continue
+        if name in existing:
+            # A migration changed the shards' columns: a Distributed table holds no rows of its own (inserts
+            # are synchronous), so it is rebuilt with the new ones.
+            writer.execute(f"DROP TABLE IF EXISTS {db}.{name}")
+        key = SHARD_BY.get(name, "")
+        sharding = f", cityHash64(toString({key}))" if key else ""
+        shown = ", ".join(f"`{column}` {kind}" for column, kind in wanted)
+        writer.execute(
+            f"CREATE TABLE IF NOT EXISTS {db}.{name} ({shown}) "
+            f"ENGINE = Distributed({cluster}, {local}, {name}{sharding})",
+            settings=writer.dialect.ddl_settings(),
+        )
+
+
+def _front_columns(writer: Writer) -> dict[str, list[tuple[str, str]]]:
+    """The Distributed tables already in the writer's database, with their columns in order."""
+    db = writer.database
+    distributed = {
+        str(row[0])
+        for row in writer.query(
+            f"SELECT name FROM system.tables WHERE database = '{db}' AND engine = 'Distributed'"
+        ).rows
+    }
+    found: dict[str, list[tuple[str, str]]] = {}
+    for table, name, kind in writer.query(
+        f"SELECT table, name, type FROM system.columns WHERE database = '{db}'"
+    ).rows:
+        if str(table) in distributed:
+            found.setdefault(str(table), []).append((str(name), str(kind)))
+    return found
