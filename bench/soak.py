@@ -67,6 +67,10 @@ def flat(samples: list[float]) -> str:
     return f"mean {mean:,.0f} MiB, max deviation {spread:.0%} ({'flat' if spread <= 0.15 else 'NOT flat'})"
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--bootstrap", required=True)
@@ -77,6 +81,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=5.0, help="minutes left out of the flatness check")
     parser.add_argument("--logs", type=Path, default=Path("/tmp/gridflow-soak"))
     args = parser.parse_args()
+    # SIGTERM (a stopped run) unwinds like Ctrl-C, so the children are stopped and the summary printed.
+    signal.signal(signal.SIGTERM, _interrupt)
 
     prefix = f"soak{uuid.uuid4().hex[:6]}."
     args.logs.mkdir(parents=True, exist_ok=True)
@@ -125,11 +131,18 @@ def main() -> None:
             for name, proc in (("worker", worker), ("sink", sink), ("simulate", producer)):
                 if proc.poll() is not None:
                     raise SystemExit(f"{name} exited with {proc.returncode}; see {args.logs}")
+    except KeyboardInterrupt:
+        print("stopped before the end", flush=True)
     finally:
         for proc in (producer, sink, worker):
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(60)
+                try:
+                    proc.wait(60)
+                except subprocess.TimeoutExpired:  # a process that does not stop: never left behind
+                    print(f"pid {proc.pid} did not stop within 60 s of SIGTERM: killed", flush=True)
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
     print(f"worker RSS after warm-up: {flat(worker_after)}")
     print(f"sink RSS after warm-up:   {flat(sink_after)}")
 

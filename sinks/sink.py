@@ -253,8 +253,9 @@ class Sink:
             # kafka-python backs off reconnects up to 30 s by default: a broker back after a crash would then
             # wait that long for the sink. Retry at least every second.
             reconnect_backoff_max_ms=1_000,
-            # A group joined before a new topic's partitions show in the metadata is assigned nothing
-            # until the next refresh (kafka-python's default: 5 min); the demo's sink once waited that long.
+            # Partitions added to a topic are seen at the next metadata refresh (default: 5 min). Topics
+            # created after the sink started are seen within a second whatever this is: kafka-python re-asks
+            # for a subscribed topic it does not know (tests/e2e/test_sink_group.py).
             metadata_max_age_ms=5_000,
             max_partition_fetch_bytes=MAX_PARTITION_FETCH_BYTES,
             partition_assignment_strategy=(CooperativeStickyAssignor,),

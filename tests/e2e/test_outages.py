@@ -5,6 +5,8 @@
   run by giving the sink ``send_receive_timeout=300`` in its URL), then lands everything once thawed;
 - the only broker killed (SIGKILL) mid-publish and restarted after 10 s: publisher, worker and sink carry on
   without being restarted, and the sink lands again within 5 s of the broker's return;
+- ClickHouse stopped for 5 minutes under a steady 80 msg/s: the sink retries (logged), polls nothing
+  meanwhile, so its memory stays at one batch, dead-letters nothing, and lands the whole backlog after;
 - a worker started before its broker: it waits, one line per attempt, and decides everything once the
   broker is up (before, it exited with status 2: the negative control is ``--kafka-wait 0``).
 
@@ -206,3 +208,69 @@ def test_worker_started_before_the_broker_waits_for_it(
     assert decided > 0 and dead == 0, (decided, dead)
     assert (oracle.lost, oracle.duplicated) == (0, 0), oracle
     assert oracle.expected > 0
+
+
+# The long outage: 5 minutes of ClickHouse down while 80 msg/s keep arriving (about 24,000 held in Kafka).
+LONG_OUTAGE_S = 300
+LONG_RATE = 80
+# About 32,000 messages: at 80 msg/s they outlast the outage (6.7 min), so traffic flows throughout.
+LONG_SCENARIO = ("--scenario", "normal_day", "--seed", "3", "--duration", "8h", "--scale", "5")
+# While it waits, the sink holds one batch at most: its RSS may not grow by more than this.
+RSS_GROWTH_MIB = 64.0
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmRSS for pid {pid}")
+
+
+def test_clickhouse_down_five_minutes_under_load(
+    kafka_bootstrap: str, topic_prefix: str, tmp_path: Path, own_clickhouse: ClickHouseService
+) -> None:
+    service = own_clickhouse
+    service.up()
+    port = service.settings.clickhouse_tcp_port
+    url = f"clickhouse://default:@127.0.0.1:{port}/gridflow?connect_timeout=1"
+    pipeline = SinkPipeline(kafka_bootstrap, topic_prefix, tmp_path, url)
+    pipeline.cli("init")
+    ledger = tmp_path / "ledger.jsonl"
+    producer = pipeline.start(
+        "simulate", *LONG_SCENARIO, "--rate", str(LONG_RATE), "--ledger", str(ledger), name="simulate"
+    )
+    sink = pipeline.start_sink("--batch-rows", "1000", "--batch-seconds", "0.5")
+    samples: list[float] = []
+    try:
+        with pipeline.writer() as writer:
+            wait_until(lambda: landed_rows(writer) > 0, 90, "the sink to land a first batch", sink)
+        before = _rss_mib(sink.pid)
+        service.down()
+        down_at = time.monotonic()
+        while (left := LONG_OUTAGE_S - (time.monotonic() - down_at)) > 0:
+            assert sink.poll() is None, "the sink died during the outage"
+            samples.append(_rss_mib(sink.pid))
+            time.sleep(min(5.0, left))  # a sampling interval: the outage's length is the point
+        assert producer.poll() is None, "the traffic ended before the outage did"
+        held = pipeline.sink_lag()
+        service.up()
+        assert producer.wait(600) == 0, _logs(tmp_path, "simulate")[-2000:]
+        wait_until(lambda: pipeline.sink_lag() == 0, 240, "the sink to land the backlog", sink)
+    finally:
+        stop(sink)
+        stop(producer)
+    assert sink.returncode == 0
+    log = _logs(tmp_path, "sink")
+    with pipeline.writer() as writer:
+        oracle = delivery(ledger, writer)
+        letters = writer.query("SELECT count() FROM gridflow.dead_letters").scalar()
+    growth = max(samples) - before
+    print(
+        f"outage {LONG_OUTAGE_S} s: {held:,} records held in Kafka; sink RSS {before:.0f} MiB before, "
+        f"max {max(samples):.0f} MiB over {len(samples)} samples"
+    )
+    assert held > LONG_RATE * LONG_OUTAGE_S / 2, held  # the traffic really piled up behind the outage
+    assert "retrying" in log, log[-2000:]
+    assert (oracle.lost, oracle.duplicated) == (0, 0), oracle
+    assert letters == 0, "the outage dead-lettered rows"
+    assert growth <= RSS_GROWTH_MIB, (before, samples)
