@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 from typing import Any, Literal, TypeVar
+from urllib.parse import quote
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,8 +34,6 @@ class ServiceSettings(BaseSettings):
     clickhouse_tcp_port: int = Field(default=9000, ge=1, le=65535)
     clickhouse_http_port: int = Field(default=8123, ge=1, le=65535)
     analyst_password: SecretStr = SecretStr("analyst")
-    writer_password: SecretStr = SecretStr("writer")
-    county_password: SecretStr = SecretStr("county")
     start_timeout_s: float = Field(default=60.0, gt=0)
 
     @property
@@ -139,6 +138,26 @@ def clickhouse_url(services: ServiceSettings, clickhouse: ClickHouseSettings) ->
     if local_clickhouse_binary() is not None:
         return f"clickhouse://default:@127.0.0.1:{services.clickhouse_tcp_port}/{clickhouse.database}"
     return f"chdb://{services.state / 'chdb'}"
+
+
+WRITER_USER = "gridflow_writer"
+
+
+def sink_url(services: ServiceSettings, clickhouse: ClickHouseSettings) -> str:
+    """The URL the sink writes through: the configured one, else the local server as ``gridflow_writer``
+    (inserts only, its password from the state directory: :mod:`infra.passwords`), else embedded chdb."""
+    if clickhouse.url is not None or local_clickhouse_binary() is None:
+        return clickhouse_url(services, clickhouse)
+    from infra.passwords import passwords_file, read_passwords
+
+    password = read_passwords(services.state).get(WRITER_USER)
+    if password is None:
+        raise ConfigError(
+            f"no password for {WRITER_USER} in {passwords_file(services.state)}: (re)start the local server "
+            "(`gridflow services down; gridflow services up`), or set GRIDFLOW_CLICKHOUSE_URL"
+        )
+    host = f"127.0.0.1:{services.clickhouse_tcp_port}"
+    return f"clickhouse://{WRITER_USER}:{quote(password, safe='')}@{host}/{clickhouse.database}"
 
 
 def local_clickhouse_binary() -> str | None:

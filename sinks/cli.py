@@ -10,7 +10,8 @@
   ``--database NAME``).
 
 ClickHouse is the one of :func:`infra.settings.clickhouse_url` (``GRIDFLOW_CLICKHOUSE_URL``, else the
-local server, else embedded chdb). Also runnable alone: ``python -m sinks sink``.
+local server, else embedded chdb); the sink reaches the local server as ``gridflow_writer``
+(:func:`infra.settings.sink_url`). Also runnable alone: ``python -m sinks sink``.
 """
 
 from __future__ import annotations
@@ -108,7 +109,14 @@ def sink(
 ) -> None:
     """Land intake events, incidents, transitions and dead letters in ClickHouse until stopped."""
     from infra.probe import check_kafka
-    from infra.settings import KafkaSettings, PrivacySettings, load
+    from infra.settings import (
+        ClickHouseSettings,
+        KafkaSettings,
+        PrivacySettings,
+        ServiceSettings,
+        load,
+        sink_url,
+    )
     from schemas.personal import Tokeniser
     from sinks.connection import connect
     from sinks.sink import SinkConfig, run_sink
@@ -124,7 +132,7 @@ def sink(
             "(16 characters or more, kept secret); `gridflow demo` makes a one-off key per run"
         )
     kafka = load(KafkaSettings)
-    url = _url()
+    url = sink_url(load(ServiceSettings), load(ClickHouseSettings))  # the local server: as gridflow_writer
     check_kafka(kafka.servers, 5.0, kafka.client_options())
     connect(url).close()  # reachable now, or one line now; the sink itself retries later outages
     config = SinkConfig(

@@ -52,11 +52,16 @@ class Pipeline:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.logs: dict[str, IO[bytes]] = {}
 
-    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+    def start(self, name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """Start ``gridflow <args>`` as ``name``; ``env`` adds to or overrides the pipeline's variables."""
         log = (self.run_dir / f"{name}.log").open("wb")
         # A session of its own: Ctrl-C in the terminal reaches only the demo, which stops children in order.
         proc = subprocess.Popen(
-            [*GRIDFLOW, *args], env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            [*GRIDFLOW, *args],
+            env={**self.env, **(env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.procs[name], self.logs[name] = proc, log
         return proc

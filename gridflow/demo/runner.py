@@ -61,7 +61,14 @@ def run_demo(config: DemoConfig, echo: Any = print) -> int:
     from gridflow.demo.report import write_report
     from gridflow.services.manager import Services
     from infra.probe import redact
-    from infra.settings import ClickHouseSettings, KafkaSettings, ServiceSettings, clickhouse_url, load
+    from infra.settings import (
+        ClickHouseSettings,
+        KafkaSettings,
+        ServiceSettings,
+        clickhouse_url,
+        load,
+        sink_url,
+    )
     from sinks.connection import connect
     from sinks.url import with_database
 
@@ -109,7 +116,11 @@ def run_demo(config: DemoConfig, echo: Any = print) -> int:
     interrupted = False
     previous_sigterm = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        pipeline.start("sink", "sink", "--batch-seconds", "0.5")
+        # The sink writes as gridflow_writer on the local server (inserts only); the URL goes by environment.
+        sink_env = {
+            "GRIDFLOW_CLICKHOUSE_URL": with_database(sink_url(services, load(ClickHouseSettings)), database)
+        }
+        pipeline.start("sink", "sink", "--batch-seconds", "0.5", env=sink_env)
         pipeline.start("worker", "worker", "--workers", str(config.workers))
         pipeline.start("command-center", "command-center", "--alerts", str(alerts), "--no-view")
         if config.web_port:

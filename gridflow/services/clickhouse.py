@@ -3,8 +3,9 @@
 Data, logs and users live under ``<state>/clickhouse``; it listens on loopback only. Users by role (see
 ``templates/clickhouse-users.xml`` and :mod:`sinks.roles`): ``default`` (init, DDL), ``gridflow_writer`` (the
 sink), ``analyst`` and one ``county_<code>`` user per county, read-only, each limited to its own database
-over ``GRIDFLOW_CLICKHOUSE_DATABASE``. When no server binary is on PATH, gridflow uses chdb, the embedded
-engine, and there is nothing to start.
+over ``GRIDFLOW_CLICKHOUSE_DATABASE``. The writer's and the county users' passwords are made once into
+the state directory (:mod:`infra.passwords`); the analyst's is ``GRIDFLOW_ANALYST_PASSWORD``. When no
+server binary is on PATH, gridflow uses chdb, the embedded engine, and there is nothing to start.
 
 Started with ``shard_ports`` (the native ports of every local server of a sharded warehouse, this one's
 included), its config also names them as cluster ``gridflow_shards``, the one ``GRIDFLOW_CLICKHOUSE_CLUSTER``
@@ -21,8 +22,9 @@ from pathlib import Path
 
 from gridflow.services.process import ManagedProcess, ensure_port_free
 from gridflow.services.templates import render
+from infra.passwords import ensure_passwords
 from infra.probe import clickhouse_answers
-from infra.settings import ClickHouseSettings, ServiceSettings, load, local_clickhouse_binary
+from infra.settings import WRITER_USER, ClickHouseSettings, ServiceSettings, load, local_clickhouse_binary
 from schemas.geography import geography
 
 SHARD_CLUSTER = "gridflow_shards"
@@ -101,14 +103,17 @@ class ClickHouseService:
 
         database = load(ClickHouseSettings).database
         s = self.settings
+        counties = [unit.code for unit in geography().counties()]
+        # The writer and each county user have a password of their own, kept in the state directory.
+        passwords = ensure_passwords(s.state, [WRITER_USER, *(f"county_{c}" for c in counties)])
         users = [
-            _user("gridflow_writer", s.writer_password.get_secret_value(), "writer", None),
+            _user(WRITER_USER, passwords[WRITER_USER], "writer", None),
             _user("gridflow_reader", reader_password, "readonly", None),
             _user("analyst", s.analyst_password.get_secret_value(), "role", analyst_database(database)),
         ]
-        for county in (unit.code for unit in geography().counties()):
-            password = s.county_password.get_secret_value()
-            users.append(_user(f"county_{county}", password, "role", county_database(database, county)))
+        for county in counties:
+            user = f"county_{county}"
+            users.append(_user(user, passwords[user], "role", county_database(database, county)))
         return "\n".join(users)
 
 

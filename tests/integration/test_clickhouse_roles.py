@@ -16,7 +16,8 @@ from pydantic import SecretStr
 
 from gridflow.services.clickhouse import ClickHouseService
 from gridflow.services.process import free_port
-from infra.settings import ServiceSettings, local_clickhouse_binary
+from infra.passwords import passwords_file, read_passwords
+from infra.settings import ClickHouseSettings, ServiceSettings, local_clickhouse_binary, sink_url
 from schemas.examples import examples
 from schemas.geography import geography
 from sinks import ClickHouseRejected, connect
@@ -27,7 +28,8 @@ from sinks.writer import Writer
 
 pytestmark = pytest.mark.skipif(local_clickhouse_binary() is None, reason="needs clickhouse-server on PATH")
 
-SETTINGS = {"analyst": "analyst-pw-1", "writer": "writer-pw-1", "county": "county-pw-1"}
+SETTINGS = {"analyst": "analyst-pw-1"}
+PASSWORDS: dict[str, str] = {}  # the writer's and the county users', read from the state directory
 
 
 @pytest.fixture(scope="module")
@@ -40,12 +42,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str]
         clickhouse_tcp_port=free_port(),
         clickhouse_http_port=free_port(),
         analyst_password=SecretStr(SETTINGS["analyst"]),
-        writer_password=SecretStr(SETTINGS["writer"]),
-        county_password=SecretStr(SETTINGS["county"]),
         start_timeout_s=90,
     )
     service = ClickHouseService(settings)
     service.up()
+    PASSWORDS.update(read_passwords(settings.state))
     try:
         port = settings.clickhouse_tcp_port
         with connect(f"clickhouse://default:@127.0.0.1:{port}/default") as admin:
@@ -61,6 +62,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str]
         service.down()
         mp.undo()
         assert not Path(settings.state / "clickhouse" / "users.xml").stat().st_mode & 0o077
+        assert not passwords_file(settings.state).stat().st_mode & 0o077
 
 
 def _counties() -> tuple[str, str]:
@@ -119,7 +121,7 @@ def test_a_county_user_sees_only_its_county(server: tuple[int, str]) -> None:
     first, second = _counties()
     for county in (first, second):
         mine = county_database(db, county)
-        with _as(port, f"county_{county}", SETTINGS["county"], mine) as user:
+        with _as(port, f"county_{county}", PASSWORDS[f"county_{county}"], mine) as user:
             rows = user.query(f"SELECT county_code FROM {mine}.grid_reports").rows
             assert [str(r[0]) for r in rows] == [county]
             for sql in (
@@ -133,7 +135,7 @@ def test_a_county_user_sees_only_its_county(server: tuple[int, str]) -> None:
 
 def test_the_writer_inserts_but_cannot_drop_alter_or_create(server: tuple[int, str]) -> None:
     port, db = server
-    with _as(port, "gridflow_writer", SETTINGS["writer"], db) as writer:
+    with _as(port, "gridflow_writer", PASSWORDS["gridflow_writer"], db) as writer:
         _insert_reports(writer)
         for sql in (
             f"DROP TABLE {db}.grid_reports",
@@ -151,3 +153,34 @@ def test_a_wrong_password_is_refused(server: tuple[int, str]) -> None:
     with pytest.raises(Exception) as refused, _as(port, "analyst", "x-wrong-x", analyst_database(db)) as user:
         user.query("SELECT 1")
     assert "x-wrong-x" not in str(refused.value)
+
+
+def test_each_county_user_has_its_own_password(server: tuple[int, str]) -> None:
+    port, db = server
+    first, second = _counties()
+    assert len({PASSWORDS[f"county_{c.code}"] for c in geography().counties()}) == len(geography().counties())
+    mine = county_database(db, first)
+    wrong = PASSWORDS[f"county_{second}"]
+    with pytest.raises(Exception) as refused, _as(port, f"county_{first}", wrong, mine) as user:
+        user.query("SELECT 1")
+    assert wrong not in str(refused.value)
+
+
+def test_the_sink_reaches_the_local_server_as_the_writer(
+    server: tuple[int, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port, db = server
+    monkeypatch.delenv("GRIDFLOW_CLICKHOUSE_URL", raising=False)
+    state = tmp_path / "state"
+    (state / "clickhouse").mkdir(parents=True)
+    passwords_file(state).write_text(f"gridflow_writer={PASSWORDS['gridflow_writer']}\n")
+    url = sink_url(
+        ServiceSettings(state_dir=state, clickhouse_tcp_port=port), ClickHouseSettings(database=db)
+    )
+    assert url.startswith("clickhouse://gridflow_writer:")
+    with connect(url) as writer:
+        # 18.16 has no currentUser(): the query finds itself in system.processes.
+        who = "SELECT user FROM system.processes WHERE query LIKE '%gf_whoami%'"
+        assert writer.query(who).scalar() == "gridflow_writer"
+        with pytest.raises(ClickHouseRejected):
+            writer.execute(f"DROP TABLE {db}.grid_reports")
