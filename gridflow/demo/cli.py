@@ -51,6 +51,13 @@ def demo(
     web_port: Annotated[
         int, typer.Option("--web-port", help="Port of the command centre's web page (0: none).")
     ] = 8600,
+    secure: Annotated[
+        bool,
+        typer.Option(
+            "--secure",
+            help="Run on the secured local broker (SASL_SSL, SCRAM, ACLs), each process as its principal.",
+        ),
+    ] = False,
 ) -> None:
     """Run a simulated day end to end, watch it live, then print the KPIs and write the HTML report."""
     from gridflow.demo.runner import DemoConfig, run_demo
@@ -86,6 +93,7 @@ def demo(
         live=live,
         policy_version=chosen.label,
         web_port=web_port,
+        secure=secure,
     )
     status = run_demo(config, echo=typer.echo)
     if status:

@@ -66,9 +66,14 @@ class Pipeline:
         self.procs[name], self.logs[name] = proc, log
         return proc
 
-    def run(self, *args: str) -> str:
+    def run(self, *args: str, env: dict[str, str] | None = None) -> str:
         result = subprocess.run(
-            [*GRIDFLOW, *args], env=self.env, capture_output=True, text=True, check=False, timeout=300
+            [*GRIDFLOW, *args],
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
         )
         if result.returncode != 0:
             last = (result.stderr or result.stdout).strip().splitlines()

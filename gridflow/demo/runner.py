@@ -24,10 +24,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from gridflow.demo.live import live_view, render_rates
 from gridflow.demo.pipeline import Pipeline, ensure_pii_key, pipeline_env
 from gridflow.demo.rates import Probe
+from gridflow.services.kafka_secure import MECHANISM, SecureMaterial
 from infra.errors import ServiceError
+from infra.settings import KafkaSettings
 
 DRAIN_TIMEOUT_S = 300.0
 
@@ -49,6 +53,32 @@ class DemoConfig:
     live: bool = True
     policy_version: str = ""  # of the policy in GRIDFLOW_POLICY (or the bundled one): run metadata
     web_port: int = 8600  # the command centre's web page during the run; 0: none
+    secure: bool = False  # run on the secured local broker, each process as its own principal
+
+
+class Principals:
+    """On the secured broker, each process connects as its own principal (infra/acls.py grants each only
+    what it needs); on a plain broker they all share the demo's settings. Passwords go by environment."""
+
+    def __init__(self, material: SecureMaterial | None) -> None:
+        self.material = material
+
+    def env(self, principal: str) -> dict[str, str]:
+        return self.material.env(principal) if self.material is not None else {}
+
+    def settings(self, principal: str, plain: KafkaSettings) -> KafkaSettings:
+        """The demo's own Kafka settings (its probe of offsets and lag): ``principal``'s when secured."""
+        if self.material is None:
+            return plain
+        env = self.material.env(principal)
+        return KafkaSettings(
+            bootstrap=env["GRIDFLOW_KAFKA_BOOTSTRAP"],
+            security_protocol="SASL_SSL",
+            sasl_mechanism=MECHANISM,
+            sasl_username=principal,
+            sasl_password=SecretStr(env["GRIDFLOW_KAFKA_SASL_PASSWORD"]),
+            ssl_cafile=Path(env["GRIDFLOW_KAFKA_SSL_CAFILE"]),
+        )
 
 
 def _stamp() -> str:
@@ -59,7 +89,9 @@ def run_demo(config: DemoConfig, echo: Any = print) -> int:
     """Run the demo; returns the exit status (0 done, 130 interrupted)."""
     from gridflow.demo.figures import format_summary, read_figures
     from gridflow.demo.report import write_report
+    from gridflow.services.kafka import KafkaService
     from gridflow.services.manager import Services
+    from infra.errors import ConfigError
     from infra.probe import redact
     from infra.settings import (
         ClickHouseSettings,
@@ -73,9 +105,17 @@ def run_demo(config: DemoConfig, echo: Any = print) -> int:
     from sinks.url import with_database
 
     started = time.monotonic()
-    for line in Services().up():
-        echo(line)
     services, kafka = load(ServiceSettings), load(KafkaSettings)
+    if config.secure and kafka.bootstrap:
+        raise ConfigError(
+            f"--secure starts the local secured broker, but GRIDFLOW_KAFKA_BOOTSTRAP={kafka.bootstrap} is "
+            "set: unset it, or drop --secure and pass that broker's GRIDFLOW_KAFKA_* settings"
+        )
+    manager = Services(secure=config.secure)
+    for line in manager.up():
+        echo(line)
+    principal = Principals(manager.kafka.secure if isinstance(manager.kafka, KafkaService) else None)
+    kafka = principal.settings("admin", kafka)
     stamp = _stamp()
     prefix = f"demo-{stamp}."
     database = config.database or f"demo_{stamp}"
@@ -112,7 +152,7 @@ def run_demo(config: DemoConfig, echo: Any = print) -> int:
         f"demo {stamp}: topics {prefix}*, database {database}, logs in {run_dir}, "
         f"policy {metadata['policy_file']} version {config.policy_version}"
     )
-    echo(pipeline.run("init").strip())
+    echo(pipeline.run("init", env=principal.env("admin")).strip())
     interrupted = False
     previous_sigterm = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
@@ -120,20 +160,23 @@ def run_demo(config: DemoConfig, echo: Any = print) -> int:
         sink_env = {
             "GRIDFLOW_CLICKHOUSE_URL": with_database(sink_url(services, load(ClickHouseSettings)), database)
         }
-        pipeline.start("sink", "sink", "--batch-seconds", "0.5", env=sink_env)
-        pipeline.start("worker", "worker", "--workers", str(config.workers))
-        pipeline.start("command-center", "command-center", "--alerts", str(alerts), "--no-view")
+        pipeline.start("sink", "sink", "--batch-seconds", "0.5", env={**sink_env, **principal.env("sink")})
+        pipeline.start("worker", "worker", "--workers", str(config.workers), env=principal.env("worker"))
+        command = principal.env("command")
+        pipeline.start("command-center", "command-center", "--alerts", str(alerts), "--no-view", env=command)
         if config.web_port:
             if _port_free(config.web_port):
-                pipeline.start("web", "web", "--port", str(config.web_port))
+                pipeline.start("web", "web", "--port", str(config.web_port), env=command)
                 echo(f"command centre on the web: http://127.0.0.1:{config.web_port}/ (while the demo runs)")
             else:
                 echo(f"demo: port {config.web_port} is in use; no web page (choose one with --web-port)")
         sim = ["simulate", "--scenario", config.scenario, "--seed", str(config.seed)]
         sim += ["--speed", str(config.speed), "--scale", str(config.scale)]
+        # The simulator's ledger of acknowledged events: what a delivery check compares the store with.
+        sim += ["--ledger", str(run_dir / "ledger.jsonl")]
         if config.duration:
             sim += ["--duration", config.duration]
-        pipeline.start("simulate", *sim)
+        pipeline.start("simulate", *sim, env=principal.env("publisher"))
         _watch(pipeline, Probe(kafka.servers, prefix, kafka.client_options(), alerts), config.live, echo)
     except KeyboardInterrupt:
         interrupted = True
