@@ -92,7 +92,7 @@ def run_demo(config: DemoConfig, echo: Any = print) -> int:
     from gridflow.services.kafka import KafkaService
     from gridflow.services.manager import Services
     from infra.errors import ConfigError
-    from infra.probe import redact
+    from infra.probe import kafka_answers, redact
     from infra.settings import (
         ClickHouseSettings,
         KafkaSettings,
@@ -116,6 +116,12 @@ def run_demo(config: DemoConfig, echo: Any = print) -> int:
         echo(line)
     principal = Principals(manager.kafka.secure if isinstance(manager.kafka, KafkaService) else None)
     kafka = principal.settings("admin", kafka)
+    if config.secure and not kafka_answers(kafka.servers, 5.0, kafka.client_options()):
+        # `up` found a broker already running: the plain one, which does not take the admin's credentials.
+        raise ConfigError(
+            f"--secure: the broker at {kafka.servers} does not answer SASL_SSL; it is the plain one: "
+            "stop it first (`gridflow services down`)"
+        )
     stamp = _stamp()
     prefix = f"demo-{stamp}."
     database = config.database or f"demo_{stamp}"
