@@ -15,7 +15,7 @@ pw_county_150823=$(_gf_pw "${CLICKHOUSE_COUNTY_150823_PASSWORD:-$(head -c 24 /de
 pw_county_150824=$(_gf_pw "${CLICKHOUSE_COUNTY_150824_PASSWORD:-$(head -c 24 /dev/urandom | base64)}")
 pw_county_150825=$(_gf_pw "${CLICKHOUSE_COUNTY_150825_PASSWORD:-$(head -c 24 /dev/urandom | base64)}")
 pw_county_150826=$(_gf_pw "${CLICKHOUSE_COUNTY_150826_PASSWORD:-$(head -c 24 /dev/urandom | base64)}")
-"${clickhouseclient[@]}" --multiquery <<EOSQL
+"${clickhouseclient[@]}" <<EOSQL
 CREATE USER IF NOT EXISTS gridflow_writer IDENTIFIED WITH sha256_password BY '${pw_gridflow_writer}';
 GRANT SELECT, INSERT ON gridflow.* TO gridflow_writer;
 CREATE USER IF NOT EXISTS analyst IDENTIFIED WITH sha256_password BY '${pw_analyst}' SETTINGS readonly = 1;

@@ -184,7 +184,8 @@ def script(shape: Shape) -> str:
     for role in made:
         var = password_variable(role.user)
         lines.append(f'pw_{role.user}=$(_gf_pw "${{{var}:-$(head -c 24 /dev/urandom | base64)}}")')
-    lines.append('"${clickhouseclient[@]}" --multiquery <<EOSQL')
+    # The image's entrypoint defines clickhouseclient (clickhouse-client --multiquery as CLICKHOUSE_USER).
+    lines.append('"${clickhouseclient[@]}" <<EOSQL')
     lines.extend(f"{s};" for s in statements(COMPOSE_DATABASE, shape, quoted))
     lines.append("EOSQL")
     return "\n".join(lines) + "\n"
