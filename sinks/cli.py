@@ -77,7 +77,10 @@ def init() -> None:
             f"database {writer.database}: applied {done}"
         )
         if any(loaded.values()):
-            typer.echo(f"  names loaded: {loaded['units']:,} units, {loaded['categories']:,} categories")
+            typer.echo(
+                f"  names loaded: {loaded['units']:,} units, {loaded['categories']:,} categories, "
+                f"{loaded['rules']:,} rules, {loaded['policy_parameters']:,} policy parameters"
+            )
         # The role users of the local server (users.xml) are bound to GRIDFLOW_CLICKHOUSE_DATABASE's role
         # databases; other databases (a demo's, a test's) get none.
         roles = apply_roles(writer) if writer.database == load(ClickHouseSettings).database else []

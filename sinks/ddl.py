@@ -17,8 +17,9 @@ transitions                   incident transitions (by transition_id)
 dead_letters                  rejected input with its source coordinates (by dead_letter_id)
 county_alerts                 county stage alerts: several townships clustering on one category
 intake_hourly                 hourly distinct intake counts, fed by materialized views
-units                         every unit of the five levels with its name (filled by ``gridflow init``)
+units                         every unit of the five levels, Chinese and pinyin names (``gridflow init``)
 categories                    the taxonomy's categories with Chinese and English names (filled likewise)
+rules, policy_parameters      what each rule id means; the policy's settings (filled likewise)
 transitions_named             transitions_distinct with plain string levels/statuses ('' for none)
 schema_version                applied migrations
 ``*_distinct``, ``*_latest``  views that collapse redelivered rows; what analysts query

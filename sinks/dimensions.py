@@ -1,28 +1,40 @@
-"""The dimension tables: names for the codes the facts carry (migration 0006_names).
+"""The dimension tables: names for the codes the facts carry (migrations 0006_names and 0007_dictionary).
 
-``units`` holds every unit of the geography, all five levels, with its Chinese name; ``categories`` the
-taxonomy's categories with Chinese and English names. :func:`load_dimensions` fills each table once, from
-the project's data files, when it is empty (``gridflow init`` calls it after the migrations), so running
-``init`` again changes nothing.
+``units`` holds every unit of the geography, all five levels, with its Chinese name and its name in pinyin;
+``categories`` the taxonomy's categories with Chinese and English names; ``rules`` what every rule id means
+and ``policy_parameters`` the policy's settings, both keyed by policy version. :func:`load_dimensions` fills
+each table from the project's data files (``schemas/data``) when it holds nothing yet (for ``rules`` and
+``policy_parameters``: nothing of this policy version), and ``gridflow init`` calls it after the migrations,
+so running ``init`` again changes nothing.
 """
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+from schemas._datafile import DATA_DIR
 from schemas.enums import Level
 from schemas.geography import geography
 from schemas.taxonomy import taxonomy
+from schemas.unit_names import pinyin_names
 from sinks.writer import Writer
 
+CATALOGUE = (
+    DATA_DIR / "rule_catalogue.json"
+)  # written by gridflow.rule_catalogue (the sink may not import the core)
 
-def _empty(writer: Writer, table: str) -> bool:
-    return int(str(writer.query(f"SELECT count() FROM {writer.database}.{table}").scalar())) == 0
+
+def _count(writer: Writer, table: str, where: str = "1") -> int:
+    return int(str(writer.query(f"SELECT count() FROM {writer.database}.{table} WHERE {where}").scalar()))
 
 
 def load_dimensions(writer: Writer) -> dict[str, int]:
-    """Fill ``units`` and ``categories`` when empty; returns the rows inserted per table."""
-    inserted = {"units": 0, "categories": 0}
-    if _empty(writer, "units"):
+    """Fill the dimension tables where empty; returns the rows inserted per table."""
+    inserted = {"units": 0, "categories": 0, "rules": 0, "policy_parameters": 0}
+    if _count(writer, "units") == 0:
         geo = geography()
+        pinyin = pinyin_names()
         units = [unit for level in Level for unit in geo.at_level(level)]
 
         def above(code: str, level: Level, own: Level) -> str:
@@ -35,6 +47,7 @@ def load_dimensions(writer: Writer) -> dict[str, int]:
                 "level": [int(u.level) for u in units],
                 "kind": [u.kind for u in units],
                 "name": [u.name for u in units],
+                "name_pinyin": [pinyin[u.code] for u in units],
                 "parent": [u.parent or "" for u in units],
                 "county": [above(u.code, Level.COUNTY, u.level) for u in units],
                 "township": [above(u.code, Level.TOWNSHIP, u.level) for u in units],
@@ -43,7 +56,7 @@ def load_dimensions(writer: Writer) -> dict[str, int]:
                 "lat": [u.centroid.lat for u in units],
             },
         )
-    if _empty(writer, "categories"):
+    if _count(writer, "categories") == 0:
         cats = list(taxonomy().categories.values())
         inserted["categories"] = writer.insert_block(
             "categories",
@@ -55,4 +68,15 @@ def load_dimensions(writer: Writer) -> dict[str, int]:
                 "base_severity": [c.base_severity for c in cats],
             },
         )
+    catalogue: dict[str, Any] = json.loads(CATALOGUE.read_text(encoding="utf-8"))
+    version = str(catalogue["policy_version"])
+    this_version = "policy_version = '" + version.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    for table, key, columns in (
+        ("rules", "rules", ("rule_id", "family", "levels", "meaning")),
+        ("policy_parameters", "parameters", ("parameter", "value", "seconds", "meaning")),
+    ):
+        if _count(writer, table, this_version) == 0:
+            rows = catalogue[key]
+            block = {column: [row[column] for row in rows] for column in columns}
+            inserted[table] = writer.insert_block(table, {"policy_version": [version] * len(rows), **block})
     return inserted

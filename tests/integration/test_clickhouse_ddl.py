@@ -24,6 +24,7 @@ from sinks_scenario import (
     INCIDENT_VERSIONS,
     INTAKE,
     REDELIVERED,
+    RULE_OF,
     STORIES,
     TRANSITIONS,
 )
@@ -131,7 +132,7 @@ def test_incidents_latest_takes_the_highest_version_whatever_the_arrival_order(w
             "township",
             1,
             "2026-03-03 16:00:00",
-            [f"R-{step[1].value}" for step in STORIES["C"].steps],
+            [RULE_OF[step[1]] for step in STORIES["C"].steps],
         )
     ]
 
@@ -311,7 +312,7 @@ def test_names_load_once_and_plain_levels_take_to_string(writer: Writer) -> None
     db = writer.database
 
     assert first["units"] == count(writer, "units") > 3000 and first["categories"] > 20
-    assert second == {"units": 0, "categories": 0}
+    assert second == {"units": 0, "categories": 0, "rules": 0, "policy_parameters": 0}
     assert writer.query(f"SELECT name FROM {db}.units WHERE code = '150823101'").scalar() == "西小召镇"
     levels = writer.query(f"SELECT DISTINCT toString(from_level) FROM {db}.transitions_named").rows
     assert ("",) in levels and ("grid",) in levels
@@ -321,3 +322,56 @@ def test_names_load_once_and_plain_levels_take_to_string(writer: Writer) -> None
         empty
         == writer.query(f"SELECT count() FROM {db}.transitions_distinct WHERE isNull(from_level)").scalar()
     )
+
+
+def test_every_table_column_has_a_comment(writer: Writer) -> None:
+    """Column comments are in the engine itself (system.columns, DESCRIBE), on 18.16 as on the current one."""
+    apply_migrations(writer)
+    db = writer.database
+    tables = {
+        str(name)
+        for name, engine in writer.query(
+            f"SELECT name, engine FROM system.tables WHERE database = '{db}'"
+        ).rows
+        if "View" not in str(engine)
+    }
+    rows = writer.query(f"SELECT table, name, comment FROM system.columns WHERE database = '{db}'").rows
+    columns = [(str(t), str(c), str(text)) for t, c, text in rows if str(t) in tables]
+
+    assert {"grid_reports", "incidents", "transitions", "units", "rules", "policy_parameters"} <= tables
+    assert len(columns) > 150
+    assert [(t, c) for t, c, text in columns if not text.strip()] == []
+    described = {str(row[0]): str(row[4]) for row in writer.query(f"DESCRIBE TABLE {db}.incidents").rows}
+    assert described["overdue"].startswith("1 when unresolved past the city deadline")
+
+
+def test_rules_policy_and_pinyin_names_join_the_facts(writer: Writer) -> None:
+    """An analyst can read a transition's rule ids and a unit's code back in words, in SQL alone."""
+    from sinks.dimensions import load_dimensions
+
+    apply_migrations(writer)
+    loaded = load_dimensions(writer)
+    # The scenario's transitions carry made-up rule ids; this one carries real ones.
+    step = TRANSITIONS[0].model_copy(update={"rule_ids": ("C-RPT-009", "C-LVL-003", "E-UPG-001")})
+    insert_all(writer, [step])
+    db = writer.database
+
+    assert loaded["rules"] > 60 and loaded["policy_parameters"] > 25
+    assert writer.query(
+        f"SELECT name, name_pinyin FROM {db}.units WHERE code IN ('150823101', '150800') ORDER BY code"
+    ).rows == [("巴彦淖尔市", "Bayannaoer Shi"), ("西小召镇", "Xixiaozhao Zhen")]
+    assert writer.query(f"SELECT count() FROM {db}.units WHERE name_pinyin = ''").scalar() == 0
+    assert writer.query(
+        f"SELECT family, levels, policy_version FROM {db}.rules WHERE rule_id = 'E-UPG-001'"
+    ).rows == [("escalation", [], "fengqiao/2026.1")]
+    assert writer.query(
+        f"SELECT value, seconds FROM {db}.policy_parameters WHERE parameter = 'default_sla.grid'"
+    ).rows == [("4 hours", 14_400)]
+    # Every rule id the transition carries has a meaning (one JOIN, as 18.16 needs).
+    named = writer.query(
+        f"SELECT rule_id, meaning FROM (SELECT DISTINCT arrayJoin(rule_ids) AS rule_id "
+        f"FROM {db}.transitions_distinct) AS fired "
+        f"ANY LEFT JOIN (SELECT rule_id, meaning FROM {db}.rules) AS r USING (rule_id) ORDER BY rule_id"
+    ).rows
+    assert [rule for rule, _ in named] == ["C-LVL-003", "C-RPT-009", "E-UPG-001"]
+    assert all(str(meaning) for _, meaning in named), named
