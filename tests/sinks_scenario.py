@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from dataclasses import dataclass, field
 from uuid import UUID, uuid5
 
 from schemas import geography
+from schemas._datafile import DATA_DIR
 from schemas.enums import (
     AlertType,
     DispositionAction,
@@ -72,6 +74,23 @@ def _grids(county: str) -> list[str]:
 GA1, GA2 = _grids("150802")[:2]
 VILLAGE_COMMITTEE = f"{GA1[:12]}:mediation_committee"  # the 人民调解委员会 of GA1's village
 GB1, GB2 = _grids("150821")[:2]
+
+
+# The rule each kind of step records (a real id of the rule catalogue, so the rules table names it).
+RULE_OF: dict[TransitionReason, str] = {
+    TransitionReason.INITIAL_ROUTING: "E-ROUTE-001",
+    TransitionReason.SLA_BREACH: "E-SLA-001",
+    TransitionReason.SEVERITY_UPGRADE: "E-UPG-001",
+    TransitionReason.REPEAT_DISPUTE: "E-RPT-001",
+    TransitionReason.CLUSTER: "E-CLU-001",
+    TransitionReason.HANDLER_REQUEST: "E-HND-001",
+    TransitionReason.MERGE: "E-MRG-001",
+    TransitionReason.FALSE_ALARM: "D-FA-001",
+    TransitionReason.DISPOSITION: "D-RES-001",
+    TransitionReason.REOPEN: "D-REO-001",
+    TransitionReason.OVERDUE: "E-SLA-002",
+}
+POLICY = "fengqiao/2026.1"
 
 
 def ancestor(grid: str, level: Level) -> str:
@@ -187,9 +206,10 @@ class Story:
                         "to_level": to_level,
                         "reason": reason,
                         "at": at(hours),
-                        "rule_ids": (f"R-{reason.value}",),
+                        "rule_ids": (RULE_OF[reason],),
                         "source_event_id": event_id(self.first_event) if seq == 1 else None,
                         "handling_unit": ancestor(self.grid, to_level),
+                        "policy_version": POLICY,
                     }
                 )
             )
@@ -230,7 +250,7 @@ class Story:
                         "resolved_at": resolved_at,
                         "updated_at": at(hours),
                         "version": seq,
-                        "reasons": tuple(f"R-{s[1].value}" for s in self.steps[:seq]),
+                        "reasons": tuple(RULE_OF[s[1]] for s in self.steps[:seq]),
                         "overdue": reason == TransitionReason.OVERDUE,
                         "reopen_count": reopens,
                         "merged_into": self.merged_into if to_status == IncidentStatus.MERGED else None,
@@ -459,38 +479,61 @@ def _day(hours: float) -> str:
 
 
 # The answer of every query in sinks/queries/, computed by hand from the scenario table above.
+# Names the dimension tables give the codes (geography.json and unit_pinyin.json for the counties, the
+# village of GA1 and the bodies; taxonomy.toml for the categories): a query that shows names must show these.
+LINHE = ("临河区", "Linhe Qu")
+WUYUAN = ("五原县", "Wuyuan Xian")
+NEIGHBOUR = ("相邻关系纠纷", "Neighbour dispute")
+SMALL_DEBT = ("小额债务纠纷", "Small debt dispute")
+FIGHT = ("打架斗殴", "Fight")
+FIRE = ("火情烟雾", "Fire or smoke")
+FLOOD = ("洪涝险情", "Flood danger")
+GA1_VILLAGE = ("花园社区", "Huayuan Shequ")
+
+
+def _meaning(rule_id: str) -> tuple[str, str]:
+    """A rule's family and meaning as the rule catalogue (the rules table's source) gives them."""
+    catalogue = json.loads((DATA_DIR / "rule_catalogue.json").read_text(encoding="utf-8"))
+    rule = next(r for r in catalogue["rules"] if r["rule_id"] == rule_id)
+    return rule["family"], rule["meaning"]
+
+
+def _fired(rule_id: str, transitions: int, incidents: int) -> tuple[object, ...]:
+    return (rule_id, *_meaning(rule_id), POLICY, transitions, incidents)
+
+
 EXPECTED: dict[str, list[tuple[object, ...]]] = {
     # I is the only alarm awaiting verification (at grid, not overdue).
-    "overdue_verifications": [("150802", 1, 0, 0)],
+    "overdue_verifications": [("150802", *LINHE, 1, 0, 0)],
     # 多元化解: d1 mediated (150802 neighbour), d2 litigated (150821 small_debt).
     "settled_by_mediation_vs_litigation": [
-        ("150802", "neighbour", 1, 1, 0, 0, 1.0),
-        ("150821", "small_debt", 1, 0, 1, 0, 0.0),
+        ("150802", *LINHE, "neighbour", *NEIGHBOUR, 1, 1, 0, 0, 1.0),
+        ("150821", *WUYUAN, "small_debt", *SMALL_DEBT, 1, 0, 1, 0, 0.0),
     ],
     # d1: A opened 08:00, settled 2 h later; d2: D opened 11:00, settled at 53 h → 50 h.
     "body_load_and_time_to_resolve": [
-        (VILLAGE_COMMITTEE, "mediation_committee", 1, 1, 2.0),
-        ("150821:court", "court", 1, 1, 50.0),
+        (VILLAGE_COMMITTEE, *GA1_VILLAGE, "mediation_committee", 1, 1, 2.0),
+        ("150821:court", *WUYUAN, "court", 1, 1, 50.0),
     ],
     # Matters (not false alarm, merged or pending): A B C D E G J. Settled: A grid, B village, C township,
     # D county, G village.
     "share_settled_village": [(5, 3, 0.6)],
     "share_settled_township": [(5, 4, 0.8)],
     # 150802: A B C J, only J at city and it was routed there; 150821: D E G, D pushed up by its handler.
-    "push_up_rate_by_county": [("150802", 4, 1, 0, 0.0), ("150821", 3, 2, 1, 0.3333)],
+    "push_up_rate_by_county": [("150802", *LINHE, 4, 1, 0, 0.0), ("150821", *WUYUAN, 3, 2, 1, 0.3333)],
     # Clocks held: A1 B1 B2 C1 C2 C3 D3 D4 E4 G2 J5; breached: B1 (sla), C2 (sla), J5 (overdue).
     "sla_compliance_by_level_category": [
-        (1, "grid", "neighbour", 3, 1, 0.6667),
-        (2, "village", "fight", 1, 0, 1.0),
-        (2, "village", "neighbour", 2, 1, 0.5),
-        (3, "township", "neighbour", 1, 0, 1.0),
-        (3, "township", "small_debt", 1, 0, 1.0),
-        (4, "county", "fire", 1, 0, 1.0),
-        (4, "county", "small_debt", 1, 0, 1.0),
-        (5, "city", "flood", 1, 1, 0.0),
+        (1, "grid", "neighbour", *NEIGHBOUR, 3, 1, 0.6667),
+        (2, "village", "fight", *FIGHT, 1, 0, 1.0),
+        (2, "village", "neighbour", *NEIGHBOUR, 2, 1, 0.5),
+        (3, "township", "neighbour", *NEIGHBOUR, 1, 0, 1.0),
+        (3, "township", "small_debt", *SMALL_DEBT, 1, 0, 1.0),
+        (4, "county", "fire", *FIRE, 1, 0, 1.0),
+        (4, "county", "small_debt", *SMALL_DEBT, 1, 0, 1.0),
+        (5, "city", "flood", *FLOOD, 1, 1, 0.0),
     ],
     # Nearest rank: 150802 [2, 10, 30] h → ranks 2 and 3; 150821 [4, 50] h → ranks 1 and 2.
-    "time_to_resolve_by_county": [("150802", 3, 10.0, 30.0), ("150821", 2, 4.0, 50.0)],
+    "time_to_resolve_by_county": [("150802", *LINHE, 3, 10.0, 30.0), ("150821", *WUYUAN, 2, 4.0, 50.0)],
     "repeat_dispute_hotspots": [(GA1, GA1[:9], "150802", "neighbour", 1, 3, _day(2))],
     # The same hotspot by name, from the units and categories tables `gridflow init` fills (geography.json:
     # 150802001 is 车站街道 of 临河区; taxonomy.toml: neighbour is 相邻关系纠纷).
@@ -511,13 +554,13 @@ EXPECTED: dict[str, list[tuple[object, ...]]] = {
         ("fire_smoke", 1, 0, 0, 1, None),
     ],
     "hourly_heatmap_by_category": [
-        ("fight", 12, 1),
-        ("fire", 8, 1),
-        ("flood", 14, 1),
-        ("neighbour", 8, 1),
-        ("neighbour", 9, 1),
-        ("neighbour", 10, 1),
-        ("small_debt", 11, 1),
+        ("fight", *FIGHT, 12, 1),
+        ("fire", *FIRE, 8, 1),
+        ("flood", *FLOOD, 14, 1),
+        ("neighbour", *NEIGHBOUR, 8, 1),
+        ("neighbour", *NEIGHBOUR, 9, 1),
+        ("neighbour", *NEIGHBOUR, 10, 1),
+        ("small_debt", *SMALL_DEBT, 11, 1),
     ],
     # Entered: 1 A B C; 2 B C G; 3 C D; 4 D E; 5 J. Escalated from: 1 B C; 2 C; 3 D. Settled at: 1 A; 2 B G;
     # 3 C; 4 D.
@@ -529,17 +572,30 @@ EXPECTED: dict[str, list[tuple[object, ...]]] = {
         (5, "city", 1, 0, 0),
     ],
     "intake_volume_hourly": [
-        ("2026-03-02 07:00:00", "camera_alert", "150821", 1),
-        ("2026-03-02 08:00:00", "grid_report", "150802", 1),
-        ("2026-03-02 08:00:00", "grid_report", "150821", 1),
-        ("2026-03-02 09:00:00", "grid_report", "150802", 1),
-        ("2026-03-02 10:00:00", "disposition", "150802", 1),
-        ("2026-03-02 10:00:00", "grid_report", "150802", 1),
-        ("2026-03-02 11:00:00", "grid_report", "150821", 1),
-        ("2026-03-02 12:00:00", "camera_alert", "150821", 2),
-        ("2026-03-02 13:00:00", "camera_alert", "150802", 2),
-        ("2026-03-02 14:00:00", "grid_report", "150802", 1),
-        ("2026-03-04 13:00:00", "disposition", "150821", 1),
+        ("2026-03-02 07:00:00", "camera_alert", "150821", *WUYUAN, 1),
+        ("2026-03-02 08:00:00", "grid_report", "150802", *LINHE, 1),
+        ("2026-03-02 08:00:00", "grid_report", "150821", *WUYUAN, 1),
+        ("2026-03-02 09:00:00", "grid_report", "150802", *LINHE, 1),
+        ("2026-03-02 10:00:00", "disposition", "150802", *LINHE, 1),
+        ("2026-03-02 10:00:00", "grid_report", "150802", *LINHE, 1),
+        ("2026-03-02 11:00:00", "grid_report", "150821", *WUYUAN, 1),
+        ("2026-03-02 12:00:00", "camera_alert", "150821", *WUYUAN, 2),
+        ("2026-03-02 13:00:00", "camera_alert", "150802", *LINHE, 2),
+        ("2026-03-02 14:00:00", "grid_report", "150802", *LINHE, 1),
+        ("2026-03-04 13:00:00", "disposition", "150821", *WUYUAN, 1),
+    ],
+    # Every story opens with initial routing (10); dispositions A B C C D E G (7 over 6 incidents); SLA
+    # breaches B C; one each of false alarm F, reopen C, handler request D, merge H, repeat C, overdue J.
+    "rules_fired": [
+        _fired("E-ROUTE-001", 10, 10),
+        _fired("D-RES-001", 7, 6),
+        _fired("E-SLA-001", 2, 2),
+        _fired("D-FA-001", 1, 1),
+        _fired("D-REO-001", 1, 1),
+        _fired("E-HND-001", 1, 1),
+        _fired("E-MRG-001", 1, 1),
+        _fired("E-RPT-001", 1, 1),
+        _fired("E-SLA-002", 1, 1),
     ],
     "dead_letters_by_error": [
         ("intake.camera_alerts", "decode_error", 1, _day(3 / 60), _day(3 / 60)),

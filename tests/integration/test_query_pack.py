@@ -143,3 +143,23 @@ def test_the_demo_summary_and_report_show_the_multi_party_figures(loaded: Writer
     assert figures.settled_by_body_kind == [("court", 1.0), ("mediation_committee", 1.0)]
     # Sorted by name: 小额债务纠纷 small_debt (litigated) before 相邻关系纠纷 neighbour (mediated).
     assert [(m, lit) for _, m, lit in figures.settlement_by_category] == [(0, 1), (1, 0)]
+
+
+# A code column and the name the dimension tables give it (units, categories, rules).
+NAME_OF = {
+    "county_code": "county_name",
+    "category": "category_name",
+    "body": "unit_name",
+    "rule_id": "meaning",
+}
+
+
+@pytest.mark.parametrize("name", [q for q in QUERIES if q != "repeat_dispute_hotspots"])  # has a _named twin
+def test_every_code_a_query_shows_comes_with_its_name(loaded: Writer, name: str) -> None:
+    result = run_query(loaded, name)
+    rows = result.dicts()
+
+    for code, label in NAME_OF.items():
+        if code in result.columns:
+            assert label in result.columns, f"{name} shows {code} without {label}"
+            assert rows and all(row[label] for row in rows), f"{name}: a {code} without its {label}"

@@ -122,7 +122,7 @@ def test_first_transition_has_null_from_columns() -> None:
 
     assert row["from_status"] is None and row["from_level"] is None
     assert row["reason"] == codes.TRANSITION_REASON[TransitionReason.INITIAL_ROUTING]
-    assert row["rule_ids"] == ["R-initial_routing"]
+    assert row["rule_ids"] == ["E-ROUTE-001"]
 
 
 def test_dead_letter_keeps_raw_bytes_exactly_and_a_readable_preview() -> None:
