@@ -48,7 +48,7 @@ def runs(
         str | None, typer.Option("--drop", help="Delete this run's topics, database and folder.")
     ] = None,
 ) -> None:
-    """List the recorded demo runs (scenario, seed, policy, when, database, topics), or drop one."""
+    """List the recorded demo and what-if runs (scenario, seed, policy, when, where), or drop one."""
     from gridflow.runs import drop_run, find_run, format_runs, load_runs
     from infra.probe import check_kafka
     from infra.settings import ClickHouseSettings, KafkaSettings, ServiceSettings, clickhouse_url, load

@@ -1,10 +1,11 @@
-"""The record of each demo run, and ``gridflow runs``: list them, say where their data is, drop one.
+"""The record of each demo and what-if run, and ``gridflow runs``: list them, say where the data is, drop one.
 
 A demo writes ``run.json`` in its run folder (``$GRIDFLOW_STATE_DIR/demo/<stamp>/``): the scenario, seed,
 scale, speed, the policy version it ran under, when, and where its data went (the ClickHouse database, the
-Kafka topic prefix and bootstrap, the report). Other runs that keep the same record in a folder under
-``$GRIDFLOW_STATE_DIR/<kind>/<name>/`` are listed too. ``gridflow runs --drop NAME`` deletes the run's
-topics, drops its database and removes its folder.
+Kafka topic prefix and bootstrap, the report). ``whatif --via-kafka`` writes the same record for each
+policy it runs (``$GRIDFLOW_STATE_DIR/whatif/<stamp>/<policy>/``, kind ``whatif``, named
+``whatif-<stamp>-<policy>``); offline what-if runs keep no data, so there is nothing to list. ``gridflow runs
+--drop NAME`` deletes the run's topics, drops its database and removes its folder.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class Run:
     """One run: what was simulated, under which policy, when, and where its data lives."""
 
     name: str
-    kind: str  # "demo" (what-if runs may keep the same record)
+    kind: str  # "demo" or "whatif"
     scenario: str
     seed: int
     scale: float
@@ -50,7 +51,8 @@ class Run:
 def load_runs(state: Path) -> list[Run]:
     """Every run recorded under the state folder, oldest first; unreadable records are skipped."""
     runs = []
-    for record in sorted(state.glob(f"*/*/{RECORD}")):
+    # A demo's folder is <kind>/<stamp>/, a what-if policy's <kind>/<stamp>/<policy>/.
+    for record in sorted([*state.glob(f"*/*/{RECORD}"), *state.glob(f"*/*/*/{RECORD}")]):
         try:
             runs.append(Run.from_record(json.loads(record.read_text(encoding="utf-8")), record.parent))
         except (OSError, ValueError, TypeError):
@@ -88,12 +90,21 @@ def drop_run(run: Run, url: str, kafka_options: dict[str, object]) -> list[str]:
     lines.append(f"clickhouse: dropped database {run.database}")
     shutil.rmtree(run.folder, ignore_errors=True)
     lines.append(f"removed {run.folder}")
+    parent = Path(run.folder).parent  # a what-if stamp's folder, once its last policy is dropped
+    if run.kind == "whatif" and parent.is_dir() and not any(parent.iterdir()):
+        parent.rmdir()
     return lines
+
+
+def write_record(folder: Path, record: dict[str, Any]) -> None:
+    """Write a run's record (the fields of `Run`, and any more) into its folder, for ``gridflow runs``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
 
 def format_runs(runs: list[Run]) -> list[str]:
     if not runs:
-        return ["no runs recorded (a `gridflow demo` records one)"]
+        return ["no runs recorded (`gridflow demo` and `gridflow whatif --via-kafka` record theirs)"]
     header = ("name", "kind", "scenario", "seed", "scale", "policy", "started", "database", "topics")
     rows = [
         (r.name, r.kind, r.scenario, str(r.seed), f"{r.scale:g}", r.policy_version, r.started_at[:19],

@@ -15,7 +15,6 @@ The live figures come from `gridflow.demo.rates` and are drawn by `gridflow.demo
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import time
@@ -29,6 +28,7 @@ from pydantic import SecretStr
 from gridflow.demo.live import live_view, render_rates
 from gridflow.demo.pipeline import Pipeline, ensure_pii_key, pipeline_env
 from gridflow.demo.rates import Probe
+from gridflow.runs import write_record
 from gridflow.services.kafka_secure import MECHANISM, SecureMaterial
 from infra.errors import ServiceError
 from infra.settings import KafkaSettings
@@ -150,7 +150,7 @@ def run_demo(config: DemoConfig, echo: Any = print) -> int:
         "clickhouse": redact(url),
         "folder": str(run_dir),
     }
-    (run_dir / "run.json").write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
+    write_record(run_dir, metadata)
     env = pipeline_env(kafka.servers, prefix, url)
     ensure_pii_key(env, echo)  # demo mode: a one-off key when none is configured
     pipeline = Pipeline(env, run_dir)

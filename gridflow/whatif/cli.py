@@ -148,7 +148,10 @@ def _via_kafka(named: list[NamedPolicy], load: Load, base: Policy) -> None:
                 for record in sim:
                     writer.write(record)
                 writer.close(sim.summary)
-        runs = run_via_kafka(named, recording, echo=lambda line: typer.echo(line, err=True))
+        about: dict[str, object] = {"seed": load.seed, "scale": load.scale}
+        if load.recording is None:  # else the recording is named, and its own header says the rest
+            about |= {"scenario": load.scenario, "duration": str(load.duration or "")}
+        runs = run_via_kafka(named, recording, lambda line: typer.echo(line, err=True), about)
     for line in store_table(
         [f"{r.name} ({r.database})" for r in runs], [summary_rows(r.summary) for r in runs]
     ):

@@ -49,10 +49,18 @@ def _safe(name: str) -> str:
 
 
 def run_via_kafka(
-    named: list[NamedPolicy], recording: Path, echo: Callable[[str], None] = print
+    named: list[NamedPolicy],
+    recording: Path,
+    echo: Callable[[str], None] = print,
+    about: dict[str, object] | None = None,
 ) -> list[StoreRun]:
-    """Run each policy through worker and sink over ``recording``; return what each store holds."""
+    """Run each policy through worker and sink over ``recording``; return what each store holds.
+
+    ``about`` (scenario, seed, scale, duration) goes into each run's record for ``gridflow runs``.
+    """
+    from gridflow.runs import write_record
     from gridflow.services.manager import Services
+    from infra.probe import redact
     from infra.settings import ClickHouseSettings, KafkaSettings, ServiceSettings, clickhouse_url, load
     from sinks.connection import connect
     from sinks.url import with_database
@@ -70,7 +78,25 @@ def run_via_kafka(
         database = f"whatif_{stamp}_{_safe(policy.name)}"
         url = with_database(clickhouse_url(services, load(ClickHouseSettings)), database)
         run_dir = services.state / "whatif" / stamp / _safe(policy.name)
-        run_dir.mkdir(parents=True, exist_ok=True)
+        record = {"scenario": f"recording {recording.name}", "seed": 0, "scale": 1.0, **(about or {})}
+        write_record(  # before any work, so `gridflow runs --drop` finds a run that stopped half-way
+            run_dir,
+            record
+            | {
+                "name": f"whatif-{stamp}-{_safe(policy.name)}",
+                "kind": "whatif",
+                "policy": policy.name,
+                "policy_file": str(policy.source),
+                "policy_version": policy.policy.label,
+                "recording": str(recording),
+                "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+                "database": database,
+                "topic_prefix": prefix,
+                "kafka": kafka.servers,
+                "clickhouse": redact(url),
+                "folder": str(run_dir),
+            },
+        )
         env = pipeline_env(kafka.servers, prefix, url)
         env["GRIDFLOW_POLICY"] = str(Path(policy.source).resolve())
         env["GRIDFLOW_PII_KEY"] = keyed["GRIDFLOW_PII_KEY"]

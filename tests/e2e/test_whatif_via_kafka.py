@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from gridflow.demo.figures import Summary
+from gridflow.runs import load_runs
 from gridflow.whatif.offline import Load, Outcome, Run, run_one
 from gridflow.whatif.policies import parse_named, variant
 from gridflow.whatif.via_kafka import run_via_kafka
@@ -92,3 +93,9 @@ def test_offline_and_via_kafka_give_identical_kpis(
         with connect(with_database(clickhouse_url, s.database)) as store:
             rows = store.query(f"SELECT policy, policy_version FROM {s.database}.whatif_run").rows
         assert [tuple(r) for r in rows] == [(s.name, s.version)]
+    # `gridflow runs` lists both, with where their data is, so `--drop` can clean them up.
+    listed = {run.database: run for run in load_runs(tmp_path / "state")}
+    assert set(listed) == {s.database for s in stores}
+    assert {(run.kind, run.policy_version) for run in listed.values()} == {
+        ("whatif", s.version) for s in stores
+    }
