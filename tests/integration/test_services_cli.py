@@ -171,3 +171,23 @@ def test_clickhouse_port_in_use_leaves_no_kafka_running(own_env: dict[str, str])
     assert f"port {own_env['GRIDFLOW_CLICKHOUSE_HTTP_PORT']}" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "kafka: not running" in status.stdout
+
+
+@pytest.mark.slow  # a real broker start: 40-110 s on a loaded machine
+@pytest.mark.skipif(shutil.which("clickhouse-server") is None, reason="needs a clickhouse-server binary")
+@pytest.mark.skipif(shutil.which("java") is None, reason="needs Java for the local broker")
+def test_clickhouse_failing_to_start_stops_the_kafka_up_started(own_env: dict[str, str]) -> None:
+    # The ports are free, so Kafka starts; then the real clickhouse-server exits during start-up, because its
+    # data holds a database whose metadata it cannot load. `up` must take down the broker it started.
+    own_env["GRIDFLOW_START_TIMEOUT_S"] = "240"  # the broker must get as far as running, even under load
+    metadata = Path(own_env["GRIDFLOW_STATE_DIR"]) / "clickhouse" / "data" / "metadata"
+    (metadata / "broken").mkdir(parents=True)
+    (metadata / "broken.sql").write_text("ATTACH DATABASE broken ENGINE = NoSuchEngine\n", encoding="utf-8")
+
+    result = run(own_env, "services", "up", timeout=300)
+    status = run(own_env, "services", "status")
+
+    assert result.returncode != 0
+    assert "clickhouse-server exited during start-up" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "kafka: not running" in status.stdout, status.stdout
