@@ -13,6 +13,7 @@ verification).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from rich.cells import cell_len
@@ -33,6 +34,23 @@ LEVEL_NAMES: dict[int, str] = {
 MATTERS = "status NOT IN ('merged', 'false_alarm', 'pending_verification')"
 # The escalation paths of the policy (docs/policy.md); the summary counts the transitions of each.
 ESCALATION_REASONS = ("sla_breach", "severity_upgrade", "repeat_dispute", "cluster", "handler_request")
+# Time-to-resolve and backlog-age buckets: (label, upper bound in hours); the last bucket has no bound.
+RESOLVE_BUCKETS: tuple[tuple[str, float], ...] = (
+    ("< 1 h", 1),
+    ("1–4 h", 4),
+    ("4–24 h", 24),
+    ("1–3 d", 72),
+    ("3–7 d", 168),
+    ("7–14 d", 336),
+    ("≥ 14 d", math.inf),
+)
+AGE_BUCKETS: tuple[tuple[str, float], ...] = (
+    ("< 4 h", 4),
+    ("4–24 h", 24),
+    ("1–3 d", 72),
+    ("3–7 d", 168),
+    ("≥ 7 d", math.inf),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +95,14 @@ class Figures:
     camera_precision: list[tuple[str, float]] = field(default_factory=list)
     # The simulated (event-time) period the matters were opened in, as ISO minutes in Asia/Shanghai.
     period: tuple[str, str] | None = None
+    # Settled matters per level they were settled at, counted per RESOLVE_BUCKETS of hours to resolve.
+    time_to_resolve: dict[int, list[int]] = field(default_factory=dict)
+    # Per county (code, name): the share of its settled matters settled at grid or village, and how many.
+    county_village_share: list[tuple[str, str, float, int]] = field(default_factory=list)
+    # 矛盾反复 hotspots, most repeats first: (grid · township · county · category names, repeat escalations).
+    hotspots: list[tuple[str, float]] = field(default_factory=list)
+    # Open matters (open, in progress) per level, counted per AGE_BUCKETS of age at the store's last event.
+    backlog: dict[int, list[int]] = field(default_factory=dict)
 
 
 def _int(value: Value) -> int:
@@ -204,7 +230,71 @@ def read_figures(writer: Writer) -> Figures:
             for r in run_query(writer, "camera_precision_by_alert_type").dicts()
             if r["precision"] is not None
         ],
+        time_to_resolve=_time_to_resolve(writer),
+        county_village_share=_county_village_share(writer),
+        hotspots=_hotspots(writer),
+        backlog=_backlog(writer),
     )
+
+
+def _bucket_sql(hours: str, buckets: tuple[tuple[str, float], ...]) -> str:
+    """A multiIf giving the index of the bucket ``hours`` falls in."""
+    bounds = [bound for _, bound in buckets if math.isfinite(bound)]
+    arms = ", ".join(f"{hours} < {bound:g}, {i}" for i, bound in enumerate(bounds))
+    return f"multiIf({arms}, {len(bounds)})"
+
+
+def _per_level(rows: list[tuple[Value, ...]], buckets: int) -> dict[int, list[int]]:
+    counts = {level: [0] * buckets for level in range(1, 6)}
+    for level, bucket, n in rows:
+        counts[_int(level)][_int(bucket)] += _int(n)
+    return counts
+
+
+def _time_to_resolve(writer: Writer) -> dict[int, list[int]]:
+    # The level is the one the matter had when it was settled (levels never go down), as in the query pack.
+    hours = "dateDiff('second', opened_at, assumeNotNull(resolved_at)) / 3600"
+    rows = writer.query(
+        f"SELECT toUInt8(level) AS lv, {_bucket_sql(hours, RESOLVE_BUCKETS)} AS b, count() "
+        f"FROM {writer.database}.incidents_latest WHERE {MATTERS} AND resolved_at IS NOT NULL GROUP BY lv, b"
+    ).rows
+    return _per_level(rows, len(RESOLVE_BUCKETS))
+
+
+def _county_village_share(writer: Writer) -> list[tuple[str, str, float, int]]:
+    # Settled as in share_settled_village.sql: latest status resolved or closed.
+    rows = writer.query(
+        f"SELECT CAST(county_code AS String) AS c, count(), countIf(toUInt8(level) <= 2) "
+        f"FROM {writer.database}.incidents_latest WHERE status IN ('resolved', 'closed') "
+        "GROUP BY c ORDER BY c"
+    ).rows
+    geo = geography()
+    return [
+        (str(code), geo.unit(str(code)).name, round(_int(low) / _int(n), 4), _int(n))
+        for code, n, low in rows
+        if _int(n)
+    ]
+
+
+def _hotspots(writer: Writer, top: int = 10) -> list[tuple[str, float]]:
+    geo, out = geography(), []
+    for row in run_query(writer, "repeat_dispute_hotspots_named").dicts()[:top]:
+        grid = geo.unit(str(row["grid_code"])).name
+        label = f"{grid} · {row['township_name']} · {row['county_name']} · {row['category_name']}"
+        out.append((label, float(_int(row["repeat_escalations"]))))
+    return out
+
+
+def _backlog(writer: Writer) -> dict[int, list[int]]:
+    # Ages are taken at the store's last event time (never the wall clock), so a finished run reads the same.
+    db = writer.database
+    end = _int(writer.query(f"SELECT toUInt32(max(at)) FROM {db}.transitions_distinct").scalar())
+    hours = f"({end} - toUInt32(opened_at)) / 3600"
+    rows = writer.query(
+        f"SELECT toUInt8(level) AS lv, {_bucket_sql(hours, AGE_BUCKETS)} AS b, count() "
+        f"FROM {db}.incidents_latest WHERE status IN ('open', 'in_progress') GROUP BY lv, b"
+    ).rows
+    return _per_level(rows, len(AGE_BUCKETS))
 
 
 def _period(writer: Writer) -> tuple[str, str] | None:

@@ -2,7 +2,9 @@
 
 Charts, in page order (tests and the screenshot check rely on it): incidents by county, by category, by
 hour; the escalation funnel by level; SLA compliance by level; the shares settled at each level; 多元化解
-(mediation vs court, per kind of body); camera precision per alarm type. The KPI summary table above them
+(mediation vs court, per kind of body); camera precision per alarm type; then a county map coloured by the
+share settled at grid/village, that share per county, the time to resolve per level (a distribution), the
+open backlog by level and age, and the repeat-dispute hotspots by name. The KPI summary table above them
 holds the same figures ``gridflow demo`` prints, with the simulated period and the KPI definitions.
 
     gridflow report --out report.html      # on the configured store (or --database NAME)
@@ -14,8 +16,17 @@ from datetime import datetime
 from html import escape
 from pathlib import Path
 
-from gridflow.demo.figures import LEVEL_NAMES, Figures, summary_rows
-from gridflow.demo.svg import PALETTE, Series, bar_chart, column_chart, grouped_bar_chart
+from gridflow.demo.county_map import county_map
+from gridflow.demo.figures import AGE_BUCKETS, LEVEL_NAMES, RESOLVE_BUCKETS, Figures, summary_rows
+from gridflow.demo.svg import (
+    PALETTE,
+    RAMP,
+    Series,
+    bar_chart,
+    column_chart,
+    grouped_bar_chart,
+    stacked_bar_chart,
+)
 
 STYLE = """
 body { font-family: 'Noto Sans CJK SC', 'WenQuanYi Zen Hei', sans-serif; margin: 24px; color: #1a202c;
@@ -61,6 +72,19 @@ KPI_DEFINITIONS = (
     (
         "overdue",
         "unresolved past the deadline at city level, or a severity-5 matter not acknowledged in time",
+    ),
+    (
+        "time to resolve",
+        "from opening to the first resolution, of the matters resolved, by the level that settled them",
+    ),
+    (
+        "open backlog",
+        "matters open or in progress at the store's last event time, by their level and age then",
+    ),
+    (
+        "矛盾反复 repeat-dispute hotspot",
+        "a grid and category whose matters were escalated as repeats (policy.repeat_threshold matters "
+        "within policy.repeat_window), most repeats first",
     ),
 )
 
@@ -122,7 +146,49 @@ def charts(figures: Figures) -> list[str]:
             maximum=1.0,
             color=PALETTE[5],
         ),
+        county_map(
+            "地图 小事不出村 Share settled at grid/village, per county",
+            {code: share for code, _, share, _ in figures.county_village_share},
+        ),
+        bar_chart(
+            "小事不出村 Share settled at grid/village, per county",
+            [(f"{name} (n = {n:,})", share) for _, name, share, n in figures.county_village_share],
+            percent=True,
+            maximum=1.0,
+            color=PALETTE[0],
+        ),
+        _per_level_chart(
+            "Time to resolve, per level that settled the matter (share of its matters)",
+            figures.time_to_resolve,
+            RESOLVE_BUCKETS,
+            shares=True,
+        ),
+        _per_level_chart(
+            "Open backlog by level and age (matters open or in progress at the last event)",
+            figures.backlog,
+            AGE_BUCKETS,
+            shares=False,
+        ),
+        bar_chart(
+            "矛盾反复 Repeat-dispute hotspots: repeat escalations (grid · township · county · category)",
+            figures.hotspots,
+            color=PALETTE[4],
+            width=900,  # the labels are four names long
+        ),
     ]
+
+
+def _per_level_chart(
+    title: str, counts: dict[int, list[int]], buckets: tuple[tuple[str, float], ...], *, shares: bool
+) -> str:
+    """Levels as rows, one segment per bucket (fast → slow, young → old in the ramp's colours)."""
+    levels = sorted(counts)
+    ramp = RAMP if len(buckets) == len(RAMP) else RAMP[: len(buckets) - 1] + RAMP[-1:]
+    series = [
+        Series(label, [float(counts[lv][i]) for lv in levels], ramp[i])
+        for i, (label, _) in enumerate(buckets)
+    ]
+    return stacked_bar_chart(title, [LEVEL_NAMES[lv] for lv in levels], series, shares=shares)
 
 
 def render_report(

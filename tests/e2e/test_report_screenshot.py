@@ -1,32 +1,35 @@
 """The HTML report in headless Chromium (Debian's ``chromium``): every chart renders, offline.
 
 The report is rendered from known figures (the demo test covers figures read from a real store), opened as a
-``file://`` page with networking off, screenshotted, and the PNG decoded here with zlib (no imaging
-library needed). Each chart draws its bars in its own colour, so the check is per chart: enough pixels of
-that colour, inside the area below the KPI table where the charts sit.
+``file://`` page with networking off, screenshotted, and the PNG decoded (tests/e2e/headless.py). Each
+chart draws its bars in its own colour, so the check is per chart: enough pixels of that colour, inside the
+area below the KPI table where the charts sit; the county map's darkest county shows in the map's shade.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
-import struct
-import subprocess
-import zlib
 from pathlib import Path
 
-import pytest
+from headless import colour_counts, dump_dom, screenshot
 
+from gridflow.demo.county_map import shade
 from gridflow.demo.figures import Figures, Summary
 from gridflow.demo.report import write_report
-from gridflow.demo.svg import PALETTE
+from gridflow.demo.svg import PALETTE, RAMP
 
-CHROMIUM = "/usr/bin/chromium"
 CATEGORY_LABELS = [
     "婚姻家庭纠纷 Marriage and family dispute",
     "群体性信访 Collective petition",
     "相邻关系纠纷 Neighbour dispute",
     *(f"category {i}" for i in range(9)),
+]
+COUNTY_CODES = ["150802", "150821", "150822", "150823", "150824", "150825", "150826"]
+# The longest names the geography has, so the hotspot labels are as long as a real store's.
+HOTSPOT_LABELS = [
+    "乌力吉嘎查第10网格 · 额尔登布拉格苏木 · 乌拉特中旗 · 土地承包经营纠纷",
+    "花园社区第1网格 · 车站街道 · 临河区 · 相邻关系纠纷",
+    *(f"幸福村第{i}网格 · 西小召镇 · 乌拉特前旗 · 土地承包经营纠纷" for i in range(1, 9)),
 ]
 # Appended to a copy of the report: every <text>'s box against its <svg>'s viewBox, written into the page.
 BBOX_SCRIPT = """<script>
@@ -46,7 +49,7 @@ const pre = document.createElement('pre');
 pre.textContent = 'CHECKED ' + checked + ' CLIPPED[' + out.join(' | ') + ']';
 document.body.appendChild(pre);
 </script>"""
-WIDTH, HEIGHT = 1280, 2000
+WIDTH, HEIGHT = 1280, 3400
 
 
 def _figures() -> Figures:
@@ -80,119 +83,67 @@ def _figures() -> Figures:
         ],
         database="screenshot",
         camera_precision=[("fight", 0.62), ("crowd_gathering", 0.91), ("fire_smoke", 0.4)],
+        time_to_resolve={
+            1: [900, 3100, 800, 120, 10, 0, 0],
+            2: [200, 900, 1300, 300, 40, 5, 0],
+            3: [20, 150, 600, 400, 80, 10, 2],
+            4: [0, 10, 90, 200, 150, 40, 8],
+            5: [0, 0, 5, 20, 40, 30, 12],
+        },
+        county_village_share=[
+            (code, name, share, 900 + 300 * i)
+            for i, (code, name, share) in enumerate(
+                zip(COUNTY_CODES, counties, (0.91, 0.84, 0.78, 0.88, 0.72, 0.69, 0.86), strict=True)
+            )
+        ],
+        backlog={
+            1: [120, 80, 10, 0, 0],
+            2: [60, 70, 30, 4, 0],
+            3: [10, 30, 40, 12, 2],
+            4: [2, 8, 20, 25, 9],
+            5: [0, 1, 3, 6, 5],
+        },
+        hotspots=[(label, float(10 - i)) for i, label in enumerate(HOTSPOT_LABELS)],
     )
 
 
-def _png_rgb(data: bytes) -> tuple[int, int, list[bytes]]:
-    """Rows of RGB(A) bytes from an 8-bit truecolour PNG: chunks, inflate, then undo the row filters."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    pos, idat, width, height, channels = 8, b"", 0, 0, 0
-    while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
-        body = data[pos + 8 : pos + 8 + length]
-        if kind == b"IHDR":
-            width, height, depth, colour = struct.unpack(">IIBB", body[:10])
-            assert depth == 8 and colour in (2, 6), f"unexpected PNG format depth {depth} colour {colour}"
-            channels = 3 if colour == 2 else 4
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + length
-    raw, stride, rows = zlib.decompress(idat), width * channels, []
-    prior = bytearray(stride)
-    for y in range(height):
-        filt, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
-        if filt == 1:
-            for i in range(channels, stride):
-                line[i] = (line[i] + line[i - channels]) & 0xFF
-        elif filt == 2:
-            line = bytearray((a + b) & 0xFF for a, b in zip(line, prior, strict=True))
-        elif filt == 3:
-            for i in range(stride):
-                left = line[i - channels] if i >= channels else 0
-                line[i] = (line[i] + ((left + prior[i]) >> 1)) & 0xFF
-        elif filt == 4:
-            for i in range(stride):
-                a = line[i - channels] if i >= channels else 0
-                b, c = prior[i], prior[i - channels] if i >= channels else 0
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
-        rows.append(bytes(line) if channels == 3 else bytes(v for i, v in enumerate(line) if i % 4 != 3))
-        prior = line
-    return width, height, rows
-
-
-def _rgb(hex_colour: str) -> tuple[int, int, int]:
-    return int(hex_colour[1:3], 16), int(hex_colour[3:5], 16), int(hex_colour[5:7], 16)
-
-
 def test_report_charts_render_in_headless_chromium(tmp_path: Path) -> None:
-    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        pytest.fail("chromium is not installed: `apt-get install chromium` (.ci/run installs it)")
     report = write_report(_figures(), tmp_path / "report.html", note="screenshot test")
     png = tmp_path / "report.png"
-    command = [
-        CHROMIUM if Path(CHROMIUM).exists() else str(shutil.which("chromium")),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        f"--screenshot={png}",
-        f"--window-size={WIDTH},{HEIGHT}",
-        report.as_uri(),
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-    assert png.exists(), f"no screenshot (exit {result.returncode}): {result.stderr[-2000:]}"
-    width, height, rows = _png_rgb(png.read_bytes())
-    assert (width, height) == (WIDTH, HEIGHT)
 
+    width, height, rows = screenshot(report, png, WIDTH, HEIGHT)
+
+    assert (width, height) == (WIDTH, HEIGHT)
     # The KPI table takes the top ~480 px; the charts sit below it, two columns wide.
     chart_rows = rows[480:]
-    counts = dict.fromkeys(PALETTE[:6], 0)
-    targets = {colour: _rgb(colour) for colour in counts}
+    map_dark = shade(0.91, 0.69, 0.91)
+    colours = [*PALETTE[:6], RAMP[1], RAMP[5], map_dark]
+    counts = colour_counts(chart_rows, width, colours)
     non_white_left = non_white_right = 0
     for row in chart_rows[::2]:
         for x in range(0, width * 3, 6):
-            pixel = (row[x], row[x + 1], row[x + 2])
-            if pixel != (255, 255, 255):
+            if (row[x], row[x + 1], row[x + 2]) != (255, 255, 255):
                 if x < width * 3 // 2:
                     non_white_left += 1
                 else:
                     non_white_right += 1
-            for colour, target in targets.items():
-                if all(abs(pixel[i] - target[i]) <= 6 for i in range(3)):
-                    counts[colour] += 1
-    # County (blue), category (orange), SLA (green), shares (purple), hours (teal) and the funnel's series.
-    for colour in (PALETTE[0], PALETTE[1], PALETTE[2], PALETTE[3], PALETTE[5]):
+    # County (blue), category (orange), SLA (green), shares (purple), hours (teal) and the funnel's series;
+    # hotspots (pink); time to resolve and backlog (the ramp); the map's darkest county (临河区, 91 %).
+    for colour in (*PALETTE[:6], RAMP[1], RAMP[5]):
         assert counts[colour] > 200, f"chart bars in {colour} missing: {counts}"
+    assert counts[map_dark] > 100, f"the map's darkest county is missing: {counts}"
     assert non_white_left > 5000 and non_white_right > 5000, (non_white_left, non_white_right)
+    (tmp_path.parent / "gridflow-report-screenshot.png").write_bytes(png.read_bytes())  # to look at
 
 
 def test_no_label_is_clipped_text_boxes_lie_inside_their_svg(tmp_path: Path) -> None:
-    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        pytest.fail("chromium is not installed: `apt-get install chromium` (.ci/run installs it)")
     report = write_report(_figures(), tmp_path / "report.html", note="bbox test")
     probe = tmp_path / "probe.html"
     probe.write_text(report.read_text(encoding="utf-8").replace("</body>", BBOX_SCRIPT + "</body>"), "utf-8")
-    command = [
-        CHROMIUM if Path(CHROMIUM).exists() else str(shutil.which("chromium")),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--dump-dom",
-        probe.as_uri(),
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+    result = dump_dom(probe, tmp_path / "profile")
     found = re.search(r"CHECKED (\d+) CLIPPED\[(.*?)\]", result.stdout, re.S)
 
     assert found is not None, result.stderr[-2000:]
-    assert int(found.group(1)) > 50  # every chart's labels and values were measured
+    assert int(found.group(1)) > 150  # every chart's labels and values were measured, the new ones too
     assert found.group(2) == "", found.group(2)

