@@ -44,7 +44,7 @@ SHARD_BY: Final = {
     "intake_hourly": "",  # filled on each shard by its materialized views, never inserted into
 }
 # Tables every shard holds whole: read from the local copy, never summed over the shards.
-EVERY_SHARD: Final = frozenset({"units", "categories", "schema_version"})
+EVERY_SHARD: Final = frozenset({"units", "categories", "rules", "policy_parameters", "schema_version"})
 
 
 def local_database(database: str) -> str:
