@@ -1,6 +1,9 @@
 """Stream-stage benchmark: gridflow's faust worker against a bare aiokafka consume→produce loop.
 
-    python bench/bench_streams.py [--duration 3h] [--scale 20] [--latency-rate 5000]
+    python bench/bench_streams.py [--duration 3h] [--scale 20] [--latency-rate 5000] [--core-only]
+
+``--core-only`` records the scenario and measures only the core alone (step 3), without a broker: the cheap
+way to compare two versions of the core in one sitting (``--profile FILE`` also writes its cProfile stats).
 
 Runs on the broker in GRIDFLOW_KAFKA_BOOTSTRAP, or starts a local one in a scratch state directory. It
 records a scenario, publishes it once, then measures in the same run:
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import os
 import signal
 import subprocess
@@ -110,8 +114,11 @@ def faust_floor(bootstrap: str, sources: list[str], total: int) -> float:
     return float(result.stdout.strip().splitlines()[-1])
 
 
-def core_rate(recording: Path) -> float:
-    """Records/s of the escalation core alone: every partition's records fed to its runner in turn."""
+def core_rate(recording: Path, profile: Path | None = None) -> tuple[float, float]:
+    """Records/s of the escalation core alone: every partition's records fed to its runner in turn.
+
+    Also records per second of this process's CPU time, which a loaded machine disturbs far less.
+    """
     partitions = {spec.name: spec.partitions for spec in topics().intake}
     by_partition: dict[int, list[tuple[str, int, bytes]]] = {}
     next_offset: dict[tuple[str, int], int] = {}
@@ -123,12 +130,19 @@ def core_rate(recording: Path) -> float:
     engine = Engine.bundled()
     fixed = datetime(2026, 1, 1, tzinfo=UTC)
     total = sum(len(records) for records in by_partition.values())
-    started = time.perf_counter()
+    profiler = cProfile.Profile() if profile else None
+    started, cpu = time.perf_counter(), time.process_time()
+    if profiler:
+        profiler.enable()
     for partition, records in by_partition.items():
         runner = PartitionRunner(engine, partition, tuple(partitions), lambda: fixed)
         for topic, offset, value in records:
             runner.feed(topic, offset, value)
-    return total / (time.perf_counter() - started)
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if profiler and profile:
+        profiler.disable()
+        profiler.dump_stats(profile)
+    return total / elapsed, total / cpu
 
 
 def worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -155,7 +169,19 @@ def main() -> None:
     parser.add_argument("--duration", default="3h")
     parser.add_argument("--scale", default="20")
     parser.add_argument("--latency-rate", default="5000")
+    parser.add_argument("--core-only", action="store_true", help="measure the core alone, no broker")
+    parser.add_argument(
+        "--profile", type=Path, help="with --core-only: write cProfile stats of the core here"
+    )
     args = parser.parse_args()
+    if args.core_only:
+        recording = Path(tempfile.mkdtemp(prefix="gridflow-bench-core-")) / "load.jsonl"
+        record(recording, args)
+        total = sum(1 for _ in RecordingReader(recording))
+        print(f"load: {total:,} intake records ({args.duration} of normal_day at scale {args.scale})")
+        core, per_cpu = core_rate(recording, args.profile)
+        print(f"core alone (no Kafka, one process):   {core:,.0f} records/s  ({per_cpu:,.0f} per CPU-second)")
+        return
 
     work = Path(tempfile.mkdtemp(prefix="gridflow-bench-streams-"))
     bootstrap = os.environ.get("GRIDFLOW_KAFKA_BOOTSTRAP")
@@ -175,20 +201,18 @@ def main() -> None:
             kafka.down()
 
 
+def record(recording: Path, args: argparse.Namespace) -> None:
+    """The benchmark's load: ``--duration`` of normal_day at ``--scale``, written to ``recording``."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("GRIDFLOW_")}
+    sim = ["--scenario", "normal_day", "--seed", "5", "--start", "2026-03-02T08:00:00+08:00"]
+    sim += ["--scale", args.scale, "--duration", args.duration, "--dry-run", "--out", str(recording)]
+    cli(base, "simulate", *sim)
+
+
 def run(bootstrap: str, work: Path, args: argparse.Namespace) -> None:
     base = {k: v for k, v in os.environ.items() if not k.startswith("GRIDFLOW_")}
     recording = work / "load.jsonl"
-    sim = [
-        "--scenario",
-        "normal_day",
-        "--seed",
-        "5",
-        "--start",
-        "2026-03-02T08:00:00+08:00",
-        "--scale",
-        args.scale,
-    ]
-    cli(base, "simulate", *sim, "--duration", args.duration, "--dry-run", "--out", str(recording))
+    record(recording, args)
 
     prefix = f"bs{uuid.uuid4().hex[:6]}."
     names = topics(prefix)
@@ -205,9 +229,10 @@ def run(bootstrap: str, work: Path, args: argparse.Namespace) -> None:
     print(f"ceiling  bare aiokafka consume→produce: {ceiling:,.0f} records/s")
     floor = faust_floor(bootstrap, [s.name for s in intake], total)
     print(f"faust floor (an empty agent):         {floor:,.0f} records/s  ({floor / ceiling:.1%} of ceiling)")
-    core = core_rate(recording)
+    core, per_cpu = core_rate(recording)
     print(
-        f"core alone (no Kafka, one process):   {core:,.0f} records/s  ({core / ceiling:.1%} of the ceiling)"
+        f"core alone (no Kafka, one process):   {core:,.0f} records/s  ({core / ceiling:.1%} of the ceiling; "
+        f"{per_cpu:,.0f} per CPU-second)"
     )
 
     proc = worker(env, work / "worker.log")

@@ -210,7 +210,13 @@ def mark_signalled(index: TownshipIndex, category: str, at: datetime) -> Townshi
 def add_town_alarm(index: TownshipIndex, mark: TownAlarm, watermark: datetime, h: Horizons) -> TownshipIndex:
     """Remember a camera alarm (sorted by time); drop alarms no event can match any more."""
     horizon = watermark - h.margin - h.town_alarm
-    kept = tuple(m for m in index.alarms if m.at > horizon) if index.alarms else ()
+    alarms = index.alarms
+    # The alarms are in time order: the expired ones are a prefix.
+    kept = (
+        alarms[bisect_right(alarms, horizon, key=_town_at) :]
+        if alarms and alarms[0].at <= horizon
+        else alarms
+    )
     if not kept or kept[-1].at <= mark.at:
         alarms = (*kept, mark)
     else:  # a late alarm: insert in time order

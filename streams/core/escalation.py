@@ -40,8 +40,10 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 from uuid import UUID
+
+from typing_extensions import Unpack
 
 from schemas.bodies import HandlingTable, bodies
 from schemas.bodies import resolve as resolve_handling
@@ -84,7 +86,7 @@ from streams.core.dedup import SeenSet
 from streams.core.fastmodel import build
 from streams.core.outputs import ClusterSignal, ErrorClass, Output, SourceRef
 from streams.core.routing import (
-    compatible,
+    compatible_pairs,
     deadline,
     handling_unit,
     level_for_severity,
@@ -101,7 +103,15 @@ from streams.core.state import (
     TownAlarm,
 )
 from streams.core.timers import Timer, TimerKind
-from streams.core.working import EMPTY_GRID, EMPTY_TOWNSHIP, StreamSettings, Working, merge_reasons
+from streams.core.working import (
+    EMPTY_GRID,
+    EMPTY_TOWNSHIP,
+    IncidentUpdate,
+    StateUpdate,
+    StreamSettings,
+    Working,
+    merge_reasons,
+)
 
 __all__ = ["Engine", "StreamSettings", "event_time", "step"]
 
@@ -122,6 +132,11 @@ class Engine:
     def handling(self) -> HandlingTable:
         """Who leads a matter of each category at each level (policy.handling_rules over the bodies)."""
         return HandlingTable(resolve_handling(self.policy, self.taxonomy, bodies()), self.geography)
+
+    @functools.cached_property
+    def compatible(self) -> frozenset[tuple[str, str]]:
+        """The (report, alarm) category pairs that may describe one situation (`compatible_pairs`)."""
+        return compatible_pairs(self.taxonomy)
 
     @functools.cached_property
     def horizons(self) -> Horizons:
@@ -206,6 +221,7 @@ class _Step(Working):
             state=state,
             ref=ref,
         )
+        self.compatible = engine.compatible
 
     # ---- driver ---------------------------------------------------------------------------------
 
@@ -307,12 +323,12 @@ class _Step(Working):
         reason: TransitionReason,
         rule_ids: tuple[str, ...],
         source_event_id: UUID | None = None,
-        incident: dict[str, Any] | None = None,
-        **state_fields: Any,
+        incident: IncidentUpdate | None = None,
+        **state_fields: Unpack[StateUpdate],
     ) -> IncidentState:
         """Move to ``level`` (never down) with a new SLA clock there."""
         inc = st.incident
-        updates = dict(incident or {})
+        updates: IncidentUpdate = {**incident} if incident else {}
         status = updates.get("status", inc.status)
         level = max(level, inc.level)
         if level != inc.level:
@@ -443,7 +459,10 @@ class _Step(Working):
         for mark in alarms_near(township, happened, self.policy.boundary_merge_window):
             if mark.grid_code == msg.grid_code:  # the grid's own rules decide (E-MRG-001/002)
                 continue
-            if not compatible(self.tax, evidence.category, mark.category):
+            if (
+                evidence.category != mark.category
+                and (evidence.category, mark.category) not in self.compatible
+            ):
                 continue
             if metres_between(where.lon, where.lat, mark.lon, mark.lat) > radius:
                 continue
@@ -476,7 +495,7 @@ class _Step(Working):
                 if other is Source.CAMERA
                 else (mark.category, evidence.category)
             )
-            if not compatible(self.tax, report_cat, alarm_cat):
+            if report_cat != alarm_cat and (report_cat, alarm_cat) not in self.compatible:
                 continue
             st = self.live(self.resolve(mark.incident_id, t), t)
             if st is not None and st.active and st.incident.incident_id not in found:
@@ -753,7 +772,7 @@ class _Step(Working):
         rid, eid = (rule.rule_id,), d.event_id
         effect = rule.effect
         if effect is rb.Effect.START:
-            updates: dict[str, Any] = {"status": _S.IN_PROGRESS}
+            updates: IncidentUpdate = {"status": _S.IN_PROGRESS}
             if inc.severity >= 5:  # acknowledged: the ordinary SLA of the level replaces the ack deadline
                 updates["due_at"] = self.due(inc, inc.level, st.clock_start, _S.IN_PROGRESS)
             self.change(st, at, _R.DISPOSITION, rid, eid, incident=updates)

@@ -10,6 +10,7 @@ there, not on a consumer.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -44,7 +45,7 @@ def build(cls: type[M], values: dict[str, Any]) -> M:
     return obj
 
 
-def evolve(model: M, updates: dict[str, Any]) -> M:
+def evolve(model: M, updates: Mapping[str, object]) -> M:
     """A copy of ``model`` with ``updates`` applied, unvalidated (like ``model_copy(update=...)``)."""
     obj = type(model).__new__(type(model))
     _object_setattr(obj, "__dict__", {**model.__dict__, **updates})

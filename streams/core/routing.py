@@ -16,6 +16,7 @@ from schemas.taxonomy import Taxonomy
 
 __all__ = [
     "compatible",
+    "compatible_pairs",
     "deadline",
     "handling_unit",
     "level_for_severity",
@@ -66,6 +67,18 @@ def deadline(
     if severity >= 5 and not acknowledged:
         return start + policy.severity5_ack
     return start + sla(taxonomy, category, level)
+
+
+def compatible_pairs(taxonomy: Taxonomy) -> frozenset[tuple[str, str]]:
+    """Every (report category, alarm category) pair `compatible` accepts, besides a category with itself.
+
+    The rules ask this for every alarm in a merge window; a set lookup answers it without building a
+    frozenset per question.
+    """
+    pairs = {(a, b) for pair in taxonomy.correlated for a in pair for b in pair}
+    cats = taxonomy.categories
+    pairs |= {(a, b) for a in cats for b in cats if cats[a].group == cats[b].group}
+    return frozenset(pairs)
 
 
 def compatible(taxonomy: Taxonomy, report_category: str, alarm_category: str) -> bool:

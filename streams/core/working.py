@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Final, TypedDict
 from uuid import UUID
 
+from typing_extensions import Unpack
+
 from schemas.bodies import HandlingTable
-from schemas.enums import IncidentStatus, Level, TransitionReason
+from schemas.enums import AlertType, IncidentStatus, Level, TransitionReason
 from schemas.geography import Geography
 from schemas.ids import transition_id_for
 from schemas.messages import (
@@ -56,7 +58,15 @@ from streams.core.state import (
 )
 from streams.core.timers import Timer, TimerKind
 
-__all__ = ["EMPTY_GRID", "EMPTY_TOWNSHIP", "StreamSettings", "Working", "merge_reasons"]
+__all__ = [
+    "EMPTY_GRID",
+    "EMPTY_TOWNSHIP",
+    "IncidentUpdate",
+    "StateUpdate",
+    "StreamSettings",
+    "Working",
+    "merge_reasons",
+]
 
 # Merges chain (A into B, B into C); a disposition follows at most this many hops.
 _MAX_ALIAS_HOPS: Final = 8
@@ -64,6 +74,40 @@ EMPTY_GRID: Final = GridIndex()
 EMPTY_TOWNSHIP: Final = TownshipIndex()
 
 _S = IncidentStatus
+
+
+class IncidentUpdate(TypedDict, total=False):
+    """The `Incident` fields one change may set: typed, so mypy names a misspelled field or a wrong type
+    (the updates are applied unvalidated, `streams.core.fastmodel.evolve`)."""
+
+    level: Level
+    due_at: datetime | None
+    overdue: bool
+    status: IncidentStatus
+    merged_into: UUID | None
+    source_event_ids: tuple[UUID, ...]
+    severity: int
+    resolved_at: datetime | None
+    reopen_count: int
+    handling_unit: str
+    lead_body: str
+    co_bodies: tuple[str, ...]
+    body_rule: str
+    version: int
+    updated_at: datetime
+    reasons: tuple[str, ...]
+    policy_version: str
+    notified_units: tuple[str, ...]
+
+
+class StateUpdate(TypedDict, total=False):
+    """The `IncidentState` facts besides the message that one change may set."""
+
+    clock_start: datetime
+    camera_ids: tuple[str, ...]
+    alert_types: tuple[AlertType, ...]
+    has_report: bool
+    corroborated: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -428,12 +472,12 @@ class Working:
         reason: TransitionReason,
         rule_ids: tuple[str, ...],
         source_event_id: UUID | None = None,
-        incident: dict[str, Any] | None = None,
-        **state_fields: Any,
+        incident: IncidentUpdate | None = None,
+        **state_fields: Unpack[StateUpdate],
     ) -> IncidentState:
         """One recorded change: new incident version, one Transition, reasons extended."""
         before = st.incident
-        updates = dict(incident or {})
+        updates: IncidentUpdate = {**incident} if incident else {}
         level = updates.get("level", before.level)
         if level != before.level:
             updates["handling_unit"] = handling_unit(self.geo, before.grid_code, level)
@@ -456,7 +500,7 @@ class Working:
         self.transition(after, before, reason, at, rule_ids, source_event_id)
         return new
 
-    def bodies_at(self, grid_code: str, category: str, level: Level) -> dict[str, Any]:
+    def bodies_at(self, grid_code: str, category: str, level: Level) -> IncidentUpdate:
         """The incident fields naming who leads at ``level`` (多元化解), and the rule that says so."""
         lead, co, rule_id = self.handling.bodies(grid_code, category, level)
         return {"lead_body": lead, "co_bodies": co, "body_rule": rule_id}

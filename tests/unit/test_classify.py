@@ -22,7 +22,7 @@ from streams.core.classify import (
     UnclassifiableError,
     classify,
 )
-from streams.core.routing import level_for_severity
+from streams.core.routing import compatible, compatible_pairs, level_for_severity
 
 TAX = taxonomy()
 POLICY = policy()
@@ -307,3 +307,13 @@ def test_thresholds_come_from_the_policy() -> None:
     result = classify(_alert(AlertType.CROWD_GATHERING, objects=12, confidence=0.9), TAX, strict)
     assert result.rule_ids == ("C-CAM-009", "C-CAM-101", "C-CAM-201", lvl(3))
     assert result.needs_verification
+
+
+def test_compatible_pairs_answer_as_compatible_does() -> None:
+    """The rules look compatibility up in a precomputed set; it must agree with the definition."""
+    pairs = compatible_pairs(TAX)
+    names = [*TAX.categories, "not_a_category"]
+    for a in names:
+        for b in names:
+            assert (a == b or (a, b) in pairs) is compatible(TAX, a, b), (a, b)
+    assert any(a != b for a, b in pairs) and len(pairs) < len(names) ** 2  # neither empty nor everything
