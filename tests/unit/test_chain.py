@@ -64,3 +64,32 @@ def test_keys_sort_by_sequence_and_blobs_round_trip(seq: int) -> None:
     assert key(3, seq, "ab").startswith(b"p3/")
     body = rec(seq, "ab", (seq - 1, "ab"))
     assert decode(encode(body)) == body
+
+
+def test_the_entry_cache_holds_about_what_it_encodes() -> None:
+    """A worker keeps one cached encoding per state entry: each must cost about its length, not the 4 KiB
+    buffer orjson hands its output back in (that grew a worker by gigabytes)."""
+    import gc
+    import tracemalloc
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from streams.core.chain import EntryCache
+    from streams.core.dedup import SeenSet
+    from streams.core.state import PartitionState
+
+    seen, at = SeenSet.empty(timedelta(hours=6)), datetime(2026, 3, 2, tzinfo=UTC)
+    for n in range(2000):
+        seen = seen.add(uuid.UUID(int=n), at)
+    state = PartitionState(seen=seen)
+    cache = EntryCache()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        cache.full(state)
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert len(cache.stores["seen"]) == 2000
+    assert held / 2000 < 600, f"{held / 2000:.0f} bytes per cached entry"
