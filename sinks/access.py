@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Final
 
 from schemas.geography import geography
+from sinks.dimensions import TABLES as DIMENSION_TABLES
 from sinks.writer import Writer
 
 WRITER: Final = "gridflow_writer"
@@ -106,8 +107,9 @@ def roles(database: str, shape: Shape) -> list[Role]:
     ]
     mine = shape.with_column(COUNTY_COLUMN)
     policed = tuple(t for t in shape.tables if t in mine)
+    names = [t for t in DIMENSION_TABLES if t in shape.columns]
     for county in (unit.code for unit in geography().counties()):
-        readable = tuple(f"GRANT SELECT ON {database}.{t}" for t in mine)
+        readable = tuple(f"GRANT SELECT ON {database}.{t}" for t in (*mine, *names))
         revoked = tuple(r for r in hidden if r.endswith(tuple(f".{t}" for t in mine)))
         made.append(
             Role(county_user(county), True, readable + revoked, f"{COUNTY_COLUMN} = '{county}'", policed)

@@ -11,7 +11,7 @@ so running ``init`` again changes nothing.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Final
 
 from schemas._datafile import DATA_DIR
 from schemas.enums import Level
@@ -19,6 +19,9 @@ from schemas.geography import geography
 from schemas.taxonomy import taxonomy
 from schemas.unit_names import pinyin_names
 from sinks.writer import Writer
+
+# Names for codes, no personal data: every role may read them, county users included.
+TABLES: Final = ("units", "categories", "rules", "policy_parameters")
 
 CATALOGUE = (
     DATA_DIR / "rule_catalogue.json"

@@ -11,12 +11,14 @@ user; both written by ``gridflow services up``):
   the columns that remain hold no personal data in clear (``reporter_id`` is a keyed token, see
   :mod:`schemas.personal`, so repeat reporters can still be counted);
 - ``<db>_county_<code>``: the tables and views that have a ``county_code``, without ``raw``, over views in
-  ``<db>_by_county`` that keep only that county's rows.
+  ``<db>_by_county`` that keep only that county's rows, and the dimension tables (names for the codes,
+  :data:`sinks.dimensions.TABLES`) whole.
 
 A column left out of a Distributed table cannot be selected through it, and a role user's queries on
 ``<db>`` itself are refused (``allow_databases``). The users are readonly, so INSERT, ALTER and DROP are
-refused too. :func:`apply_roles` is idempotent and runs in ``gridflow init`` wherever the cluster exists (the
-local server); elsewhere it does nothing.
+refused too. A role's Distributed table is made again when the store's table changed shape (a migration
+that rebuilds it), so a role never reads yesterday's columns. :func:`apply_roles` is idempotent and runs in
+``gridflow init`` wherever the cluster exists (the local server); elsewhere it does nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Final
 
 from schemas.geography import geography
 from sinks import access
+from sinks.dimensions import TABLES as DIMENSION_TABLES
 from sinks.writer import Writer
 
 CLUSTER: Final = "gridflow_roles"
@@ -82,6 +85,9 @@ def apply_roles(writer: Writer) -> list[str]:
     for county in (unit.code for unit in geography().counties()):
         target = county_database(db, county)
         writer.execute(f"CREATE DATABASE IF NOT EXISTS {target}")
+        for table in DIMENSION_TABLES:
+            if table in shapes:
+                _distributed(writer, target, table, shapes[table], db, table)
         for table, columns in shapes.items():
             if COUNTY_COLUMN not in {name for name, _ in columns}:
                 continue
@@ -98,7 +104,14 @@ def apply_roles(writer: Writer) -> list[str]:
 def _distributed(
     writer: Writer, database: str, table: str, columns: list[tuple[str, str]], source_db: str, source: str
 ) -> None:
-    shown = ", ".join(f"`{name}` {kind}" for name, kind in columns if name not in HIDDEN_COLUMNS)
+    kept = [(name, kind) for name, kind in columns if name not in HIDDEN_COLUMNS]
+    existing = writer.query(
+        f"SELECT name, type FROM system.columns WHERE database = '{database}' AND table = '{table}'"
+    ).rows
+    if existing and [(str(n), str(k)) for n, k in existing] != kept:
+        # Distributed tables hold no rows, so dropping one loses nothing; its source was rebuilt.
+        writer.execute(f"DROP TABLE {database}.{table}")
+    shown = ", ".join(f"`{name}` {kind}" for name, kind in kept)
     writer.execute(
         f"CREATE TABLE IF NOT EXISTS {database}.{table} ({shown}) "
         f"ENGINE = Distributed({CLUSTER}, {source_db}, {source})"

@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 from sinks.connection import connect
 from sinks.ddl import apply_migrations
+from sinks.dimensions import TABLES as DIMENSION_TABLES
 from sinks.dimensions import load_dimensions
 from sinks.errors import MigrationError
 from sinks.url import NativeUrl, parse_url, with_database
@@ -44,7 +45,7 @@ SHARD_BY: Final = {
     "intake_hourly": "",  # filled on each shard by its materialized views, never inserted into
 }
 # Tables every shard holds whole: read from the local copy, never summed over the shards.
-EVERY_SHARD: Final = frozenset({"units", "categories", "rules", "policy_parameters", "schema_version"})
+EVERY_SHARD: Final = frozenset({*DIMENSION_TABLES, "schema_version"})
 
 
 def local_database(database: str) -> str:

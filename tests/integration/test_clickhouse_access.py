@@ -61,10 +61,12 @@ LOAD = textwrap.dedent(
     from schemas.geography import geography
     from sinks import connect
     from sinks.ddl import apply_migrations
+    from sinks.dimensions import load_dimensions
     from sinks.rows import COLUMNS, Source, grid_report_row
     counties = sys.argv[2:4]
     with connect(f"chdb://{sys.argv[1]}?database=gf") as admin:
         apply_migrations(admin)
+        load_dimensions(admin)
         rows = []
         for i, county in enumerate(counties):
             grid = next(g.code for g in geography().grids() if g.code.startswith(county))
@@ -193,6 +195,7 @@ def test_a_county_user_sees_only_its_county(store: Path) -> None:
                 f"INSERT INTO {DB}.grid_reports (description) VALUES ('x')",
                 f"DROP TABLE {DB}.grid_reports",
                 "SHOW GRANTS",
+                f"SELECT name FROM {DB}.units WHERE code = '{other}'",
             ],
         )
         values = list(got.values())
@@ -200,6 +203,8 @@ def test_a_county_user_sees_only_its_county(store: Path) -> None:
         assert values[3:7] == [DENIED] * 4
         assert f"GRANT SELECT ON {DB}.grid_reports TO default" in values[7]
         assert f"GRANT SELECT ON {DB}.transitions" not in values[7]
+        # the names of every unit, the other county's too: the dimension tables hold no one's data
+        assert values[8] == f"ok:{geography().unit(other).name}"
 
 
 def test_the_writer_inserts_but_cannot_drop_alter_or_create(store: Path) -> None:

@@ -22,6 +22,7 @@ from schemas.examples import examples
 from schemas.geography import geography
 from sinks import ClickHouseRejected, connect
 from sinks.ddl import apply_migrations
+from sinks.dimensions import load_dimensions
 from sinks.roles import analyst_database, apply_roles, county_database
 from sinks.rows import COLUMNS, Source, grid_report_row
 from sinks.writer import Writer
@@ -53,6 +54,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str]
             admin.execute(f"CREATE DATABASE {database}")
         with connect(f"clickhouse://default:@127.0.0.1:{port}/{database}") as admin:
             apply_migrations(admin)
+            load_dimensions(admin)
             _insert_reports(admin)
             made = apply_roles(admin)
             assert made[0] == analyst_database(database) and len(made) == 1 + len(geography().counties())
@@ -124,6 +126,10 @@ def test_a_county_user_sees_only_its_county(server: tuple[int, str]) -> None:
         with _as(port, f"county_{county}", PASSWORDS[f"county_{county}"], mine) as user:
             rows = user.query(f"SELECT county_code FROM {mine}.grid_reports").rows
             assert [str(r[0]) for r in rows] == [county]
+            # the names of every unit, the other counties' too: the dimension tables hold no one's data
+            other = second if county == first else first
+            name = user.query(f"SELECT name FROM {mine}.units WHERE code = '{other}'").scalar()
+            assert name == geography().unit(other).name
             for sql in (
                 f"SELECT count() FROM {db}.grid_reports",
                 f"SELECT count() FROM {analyst_database(db)}.grid_reports",
@@ -131,6 +137,15 @@ def test_a_county_user_sees_only_its_county(server: tuple[int, str]) -> None:
             ):
                 with pytest.raises(ClickHouseRejected):
                     user.execute(sql)
+
+
+def test_a_role_reads_a_table_rebuilt_by_a_migration_with_its_new_columns(server: tuple[int, str]) -> None:
+    port, db = server
+    with _as(port, "default", "", db) as admin:
+        admin.execute(f"ALTER TABLE {db}.units ADD COLUMN name_test String DEFAULT 'x'")
+        apply_roles(admin)
+    with _as(port, "analyst", SETTINGS["analyst"], analyst_database(db)) as analyst:
+        assert analyst.query(f"SELECT any(name_test) FROM {analyst_database(db)}.units").scalar() == "x"
 
 
 def test_the_writer_inserts_but_cannot_drop_alter_or_create(server: tuple[int, str]) -> None:
