@@ -68,3 +68,16 @@ def test_compose_cluster_pipeline_writes_to_the_shards_through_their_cluster() -
         # The cluster `gridflow init` shards over is the one the shards' config defines.
         assert f"<{env['GRIDFLOW_CLICKHOUSE_CLUSTER']}>" in config
     assert "<user>gridflow</user>" in config  # the shards reach each other as the compose user
+
+
+def test_compose_sink_logs_in_as_the_writer_the_roles_script_creates() -> None:
+    services = _compose()["services"]
+    sink_url = services["sink"]["environment"]["GRIDFLOW_CLICKHOUSE_URL"]
+    password = "${CLICKHOUSE_GRIDFLOW_WRITER_PASSWORD"
+
+    assert sink_url.startswith(f"clickhouse://gridflow_writer:{password}")
+    assert services["clickhouse"]["environment"]["CLICKHOUSE_GRIDFLOW_WRITER_PASSWORD"].startswith(password)
+    assert services["init"]["environment"]["GRIDFLOW_CLICKHOUSE_URL"].startswith("clickhouse://gridflow:")
+    script = (ROOT / "docker" / "clickhouse-roles.sh").read_text()
+    assert "CREATE USER IF NOT EXISTS gridflow_writer" in script
+    assert "GRANT SELECT, INSERT ON gridflow.* TO gridflow_writer;" in script
