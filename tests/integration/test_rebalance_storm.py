@@ -5,10 +5,16 @@ the input trickles in over the whole storm, so every rebalance moves partitions 
 worker stays throughout; two more join and leave (SIGTERM, a clean leave) in turn: +1, +1, -1, -1, three
 times. Afterwards the transitions, final incidents, dead letters and county alerts are compared with the
 baseline's by id and content: a worker that lost, repeated or re-decided work across a rebalance differs.
+
+What it does not show: that the joining workers did a share of the work. Run once with the joining workers
+under a policy of another version (stamped on every transition they decide), it still passed: what they
+were assigned during their 15-30 s in the group was decided by the steady worker after they left (faust's
+stalled fetch of moved partitions, see test_streams_determinism, is the likely reason; not proven).
 """
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import uuid
 from pathlib import Path
@@ -39,6 +45,7 @@ def _storm(bootstrap: str, workdir: Path, recording: Path) -> dict[str, dict[str
     steady = pipeline.start_workers(1)
     extra: list[subprocess.Popen[bytes]] = []
     moves: list[str] = []
+    members: list[int] = []  # the group's stable size at the end of each step
     try:
         wait_until(lambda: pipeline.group_members() == 1, 120, "the first worker to join", steady)
         feeder = subprocess.Popen(
@@ -57,10 +64,9 @@ def _storm(bootstrap: str, workdir: Path, recording: Path) -> dict[str, dict[str
                 stop(extra.pop(0))
             moves.append(move)
             # Membership changes on a 15 s beat, whether or not the last rebalance has settled: a storm.
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 feeder.wait(STEP_S)
-            except subprocess.TimeoutExpired:
-                continue
+            members.append(pipeline.group_members())  # 0 while the group rebalances
         assert steady.poll() is None, "the steady worker died in the storm"
         out, _ = feeder.communicate(timeout=300)
         assert feeder.returncode == 0 and "errors 0" in out, out
@@ -70,6 +76,9 @@ def _storm(bootstrap: str, workdir: Path, recording: Path) -> dict[str, dict[str
             stop(proc)
         stop(steady)
     assert len(moves) == STORM_S / STEP_S
+    print(f"moves {''.join(moves)}; stable members after each: {members}")
+    # The joining workers really were members, given partitions, not gone before their first rebalance.
+    assert max(members) >= 2, members
     view = final_view(pipeline)
     view["deadletters"] = {
         f"{d['source_topic'].removeprefix(prefix)}/{d['source_partition']}/{d['source_offset']}": d[
