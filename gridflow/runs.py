@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import dataclass, fields
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from infra.errors import ConfigError
+from infra.probe import redact
 
 RECORD = "run.json"
 
@@ -94,6 +96,18 @@ def drop_run(run: Run, url: str, kafka_options: dict[str, object]) -> list[str]:
     if run.kind == "whatif" and parent.is_dir() and not any(parent.iterdir()):
         parent.rmdir()
     return lines
+
+
+def where(folder: Path, database: str, topic_prefix: str, kafka: str, url: str) -> dict[str, str]:
+    """When a run started and where its data went, as record fields (the URL without its password)."""
+    return {
+        "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "database": database,
+        "topic_prefix": topic_prefix,
+        "kafka": kafka,
+        "clickhouse": redact(url),
+        "folder": str(folder),
+    }
 
 
 def write_record(folder: Path, record: dict[str, Any]) -> None:

@@ -28,7 +28,7 @@ from pydantic import SecretStr
 from gridflow.demo.live import live_view, render_rates
 from gridflow.demo.pipeline import Pipeline, ensure_pii_key, pipeline_env
 from gridflow.demo.rates import Probe
-from gridflow.runs import write_record
+from gridflow.runs import where, write_record
 from gridflow.services.kafka_secure import MECHANISM, SecureMaterial
 from infra.errors import ServiceError
 from infra.settings import KafkaSettings
@@ -92,7 +92,7 @@ def run_demo(config: DemoConfig, echo: Any = print) -> int:
     from gridflow.services.kafka import KafkaService
     from gridflow.services.manager import Services
     from infra.errors import ConfigError
-    from infra.probe import kafka_answers, redact
+    from infra.probe import kafka_answers
     from infra.settings import (
         ClickHouseSettings,
         KafkaSettings,
@@ -143,12 +143,7 @@ def run_demo(config: DemoConfig, echo: Any = print) -> int:
         "name": f"demo-{stamp}",
         "kind": "demo",
         "speed": config.speed,
-        "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
-        "database": database,
-        "topic_prefix": prefix,
-        "kafka": kafka.servers,
-        "clickhouse": redact(url),
-        "folder": str(run_dir),
+        **where(run_dir, database, prefix, kafka.servers, url),
     }
     write_record(run_dir, metadata)
     env = pipeline_env(kafka.servers, prefix, url)

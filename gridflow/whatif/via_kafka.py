@@ -58,9 +58,8 @@ def run_via_kafka(
 
     ``about`` (scenario, seed, scale, duration) goes into each run's record for ``gridflow runs``.
     """
-    from gridflow.runs import write_record
+    from gridflow.runs import where, write_record
     from gridflow.services.manager import Services
-    from infra.probe import redact
     from infra.settings import ClickHouseSettings, KafkaSettings, ServiceSettings, clickhouse_url, load
     from sinks.connection import connect
     from sinks.url import with_database
@@ -89,13 +88,8 @@ def run_via_kafka(
                 "policy_file": str(policy.source),
                 "policy_version": policy.policy.label,
                 "recording": str(recording),
-                "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
-                "database": database,
-                "topic_prefix": prefix,
-                "kafka": kafka.servers,
-                "clickhouse": redact(url),
-                "folder": str(run_dir),
-            },
+            }
+            | where(run_dir, database, prefix, kafka.servers, url),
         )
         env = pipeline_env(kafka.servers, prefix, url)
         env["GRIDFLOW_POLICY"] = str(Path(policy.source).resolve())
