@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Final
 
+from infra.generated import write_or_check
 from schemas._datafile import DATA_DIR
 from schemas.enums import Level
 from schemas.policy import POLICY_FILE, Policy, load_policy
@@ -128,15 +129,7 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = render()
-    if "--check" in argv:
-        if not CATALOGUE.exists() or CATALOGUE.read_text(encoding="utf-8") != text:
-            print(f"{CATALOGUE} is not current: run python -m gridflow.rule_catalogue", file=sys.stderr)
-            return 1
-        return 0
-    CATALOGUE.write_text(text, encoding="utf-8")
-    print(f"wrote {CATALOGUE}")
-    return 0
+    return write_or_check(CATALOGUE, render(), "python -m gridflow.rule_catalogue", check="--check" in argv)
 
 
 if __name__ == "__main__":

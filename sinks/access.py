@@ -33,7 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from infra.generated import write_or_check
 from schemas.geography import geography
+from sinks import catalog
 from sinks.dimensions import TABLES as DIMENSION_TABLES
 from sinks.writer import Writer
 
@@ -64,17 +66,10 @@ class Shape:
 
 def read_shape(writer: Writer) -> Shape:
     """The shape of ``writer.database``; materialized views' triggers and their inner tables left out."""
-    db = writer.database
-    engines = {
-        str(name): str(engine)
-        for name, engine in writer.query(
-            f"SELECT name, engine FROM system.tables WHERE database = '{db}'"
-        ).rows
+    kept = {t: e for t, e in catalog.engines(writer, writer.database).items() if catalog.readable(e, t)}
+    columns = {
+        t: {name for name, _ in found} for t, found in catalog.columns(writer, writer.database).items()
     }
-    columns: dict[str, set[str]] = {}
-    for table, name in writer.query(f"SELECT table, name FROM system.columns WHERE database = '{db}'").rows:
-        columns.setdefault(str(table), set()).add(str(name))
-    kept = {t: e for t, e in engines.items() if e != "MaterializedView" and not t.startswith(".inner")}
     return Shape(
         tables=tuple(sorted(t for t, e in kept.items() if e != "View")),
         views=tuple(sorted(t for t, e in kept.items() if e == "View")),
@@ -207,15 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sinks.access", description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the script is not current")
     args = parser.parse_args(argv)
-    text = script(migrated_shape())
-    if args.check:
-        if SCRIPT.read_text() != text:
-            print(f"{SCRIPT} is not current: run python -m sinks.access", file=sys.stderr)
-            return 1
-        return 0
-    SCRIPT.write_text(text)
-    print(f"wrote {SCRIPT}")
-    return 0
+    return write_or_check(SCRIPT, script(migrated_shape()), "python -m sinks.access", check=args.check)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Final
 
+from infra.generated import write_or_check
 from sinks.connection import connect
 from sinks.ddl import apply_migrations, migrations
 from sinks.writer import Writer
@@ -133,15 +134,7 @@ def generate() -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = generate()
-    if "--check" in argv:
-        if not DOC.exists() or DOC.read_text(encoding="utf-8") != text:
-            print(f"{DOC} is not current: run python -m sinks.warehouse_doc", file=sys.stderr)
-            return 1
-        return 0
-    DOC.write_text(text, encoding="utf-8")
-    print(f"wrote {DOC}")
-    return 0
+    return write_or_check(DOC, generate(), "python -m sinks.warehouse_doc", check="--check" in argv)
 
 
 if __name__ == "__main__":
