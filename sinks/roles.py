@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Final
 
 from schemas.geography import geography
-from sinks import access
+from sinks import access, catalog
 from sinks.dimensions import TABLES as DIMENSION_TABLES
 from sinks.writer import Writer
 
@@ -54,19 +54,14 @@ def has_role_cluster(writer: Writer) -> bool:
     )
 
 
-def _shapes(writer: Writer) -> dict[str, list[tuple[str, str]]]:
+def _shapes(writer: Writer) -> dict[str, catalog.Columns]:
     """Each table/view of the store → its (column, type) pairs; materialized views' triggers aside."""
-    db = writer.database
-    listed = writer.query(f"SELECT name, engine FROM system.tables WHERE database = '{db}'").rows
-    kinds = {str(row[0]): str(row[1]) for row in listed}
-    shapes: dict[str, list[tuple[str, str]]] = {}
-    for table, name, kind in writer.query(
-        f"SELECT table, name, type FROM system.columns WHERE database = '{db}'"
-    ).rows:
-        if kinds.get(str(table)) == "MaterializedView" or str(table).startswith(".inner"):
-            continue
-        shapes.setdefault(str(table), []).append((str(name), str(kind)))
-    return shapes
+    kinds = catalog.engines(writer, writer.database)
+    return {
+        table: found
+        for table, found in catalog.columns(writer, writer.database).items()
+        if catalog.readable(kinds.get(table, ""), table)
+    }
 
 
 def apply_roles(writer: Writer) -> list[str]:
@@ -102,17 +97,7 @@ def apply_roles(writer: Writer) -> list[str]:
 
 
 def _distributed(
-    writer: Writer, database: str, table: str, columns: list[tuple[str, str]], source_db: str, source: str
+    writer: Writer, database: str, table: str, columns: catalog.Columns, source_db: str, source: str
 ) -> None:
     kept = [(name, kind) for name, kind in columns if name not in HIDDEN_COLUMNS]
-    existing = writer.query(
-        f"SELECT name, type FROM system.columns WHERE database = '{database}' AND table = '{table}'"
-    ).rows
-    if existing and [(str(n), str(k)) for n, k in existing] != kept:
-        # Distributed tables hold no rows, so dropping one loses nothing; its source was rebuilt.
-        writer.execute(f"DROP TABLE {database}.{table}")
-    shown = ", ".join(f"`{name}` {kind}" for name, kind in kept)
-    writer.execute(
-        f"CREATE TABLE IF NOT EXISTS {database}.{table} ({shown}) "
-        f"ENGINE = Distributed({CLUSTER}, {source_db}, {source})"
-    )
+    catalog.ensure_distributed(writer, database, table, kept, f"{CLUSTER}, {source_db}, {source}")

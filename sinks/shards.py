@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Final
 from urllib.parse import quote
 
+from sinks import catalog
 from sinks.connection import connect
 from sinks.ddl import apply_migrations
 from sinks.dimensions import TABLES as DIMENSION_TABLES
@@ -89,20 +90,9 @@ def apply_sharded(url: str, cluster: str) -> list[str]:
 def _front(writer: Writer, cluster: str) -> None:
     db, local = writer.database, local_database(writer.database)
     writer.execute(f"CREATE DATABASE IF NOT EXISTS {db}")
-    kinds = {
-        str(name): str(engine)
-        for name, engine in writer.query(
-            f"SELECT name, engine FROM system.tables WHERE database = '{local}'"
-        ).rows
-    }
-    columns: dict[str, list[tuple[str, str]]] = {}
-    for table, name, kind in writer.query(
-        f"SELECT table, name, type FROM system.columns WHERE database = '{local}'"
-    ).rows:
-        columns.setdefault(str(table), []).append((str(name), str(kind)))
-    existing = _front_columns(writer)
-    for name, engine in sorted(kinds.items()):
-        if engine == "MaterializedView" or name.startswith(".inner"):
+    columns = catalog.columns(writer, local)
+    for name, engine in sorted(catalog.engines(writer, local).items()):
+        if not catalog.readable(engine, name):
             continue  # they fire on each shard's inserts; nothing to read through them
         if name in EVERY_SHARD:
             writer.execute(f"CREATE VIEW IF NOT EXISTS {db}.{name} AS SELECT * FROM {local}.{name}")
@@ -112,36 +102,7 @@ def _front(writer: Writer, cluster: str) -> None:
                 f"table {local}.{name}: no shard placement; add it to sinks.shards.SHARD_BY (its collapsing "
                 "id) or EVERY_SHARD (the same rows on every shard)"
             )
-        wanted = columns[name]
-        if existing.get(name) == wanted:
-            continue
-        if name in existing:
-            # A migration changed the shards' columns: a Distributed table holds no rows of its own (inserts
-            # are synchronous), so it is rebuilt with the new ones.
-            writer.execute(f"DROP TABLE IF EXISTS {db}.{name}")
+        # Inserts are synchronous, so the Distributed table holds no rows of its own.
         key = SHARD_BY.get(name, "")
-        sharding = f", cityHash64(toString({key}))" if key else ""
-        shown = ", ".join(f"`{column}` {kind}" for column, kind in wanted)
-        writer.execute(
-            f"CREATE TABLE IF NOT EXISTS {db}.{name} ({shown}) "
-            f"ENGINE = Distributed({cluster}, {local}, {name}{sharding})",
-            settings=writer.dialect.ddl_settings(),
-        )
-
-
-def _front_columns(writer: Writer) -> dict[str, list[tuple[str, str]]]:
-    """The Distributed tables already in the writer's database, with their columns in order."""
-    db = writer.database
-    distributed = {
-        str(row[0])
-        for row in writer.query(
-            f"SELECT name FROM system.tables WHERE database = '{db}' AND engine = 'Distributed'"
-        ).rows
-    }
-    found: dict[str, list[tuple[str, str]]] = {}
-    for table, name, kind in writer.query(
-        f"SELECT table, name, type FROM system.columns WHERE database = '{db}'"
-    ).rows:
-        if str(table) in distributed:
-            found.setdefault(str(table), []).append((str(name), str(kind)))
-    return found
+        sharding = f"cityHash64(toString({key}))" if key else ""
+        catalog.ensure_distributed(writer, db, name, columns[name], f"{cluster}, {local}, {name}", sharding)
