@@ -160,5 +160,18 @@ def final_view(pipeline: Pipeline) -> dict[str, dict[str, Any]]:
     return {"transitions": transitions, "incidents": incidents, "deadletters": dead, "county_alerts": county}
 
 
+def view_across_prefixes(pipeline: Pipeline, prefix: str) -> dict[str, dict[str, Any]]:
+    """:func:`final_view` with dead letters keyed by where they came from, so runs on other prefixes compare:
+    a dead letter's id is derived from its (prefixed) source topic."""
+    view = final_view(pipeline)
+    view["deadletters"] = {
+        f"{d['source_topic'].removeprefix(prefix)}/{d['source_partition']}/{d['source_offset']}": d[
+            "error_class"
+        ]
+        for d in view["deadletters"].values()
+    }
+    return view
+
+
 def dumps(obj: Any) -> bytes:
     return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)

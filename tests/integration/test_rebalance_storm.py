@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pipeline_harness import GRIDFLOW, Pipeline, final_view, stop, wait_until
+from pipeline_harness import GRIDFLOW, Pipeline, stop, view_across_prefixes, wait_until
 from test_streams_determinism import _assert_same, baseline, recording
 
 __all__ = ["baseline", "recording"]  # fixtures shared with the determinism tests
@@ -79,14 +79,7 @@ def _storm(bootstrap: str, workdir: Path, recording: Path) -> dict[str, dict[str
     print(f"moves {''.join(moves)}; stable members after each: {members}")
     # The joining workers really were members, given partitions, not gone before their first rebalance.
     assert max(members) >= 2, members
-    view = final_view(pipeline)
-    view["deadletters"] = {
-        f"{d['source_topic'].removeprefix(prefix)}/{d['source_partition']}/{d['source_offset']}": d[
-            "error_class"
-        ]
-        for d in view["deadletters"].values()
-    }
-    return view
+    return view_across_prefixes(pipeline, prefix)
 
 
 def test_a_rebalance_storm_decides_as_one_worker(

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pipeline_harness import GRIDFLOW, Pipeline, final_view, stop, wait_until
+from pipeline_harness import GRIDFLOW, Pipeline, stop, view_across_prefixes, wait_until
 
 from producers.recording import RecordingReader
 
@@ -97,15 +97,7 @@ def _run(
         stop(proc)
         if extra is not None:
             stop(extra)
-    view = final_view(pipeline)
-    # Dead-letter ids are derived from the (prefixed) source topic; compare them by where they came from.
-    view["deadletters"] = {
-        f"{d['source_topic'].removeprefix(prefix)}/{d['source_partition']}/{d['source_offset']}": d[
-            "error_class"
-        ]
-        for d in view["deadletters"].values()
-    }
-    return view
+    return view_across_prefixes(pipeline, prefix)
 
 
 @pytest.fixture(scope="module")
