@@ -54,15 +54,24 @@ def _logs(workdir: Path, role: str) -> str:
     return "".join(p.read_text(errors="replace") for p in sorted(workdir.glob(f"{role}-*.log")))
 
 
-def test_frozen_clickhouse_is_a_logged_stall_and_the_sink_recovers(
-    kafka_bootstrap: str, topic_prefix: str, tmp_path: Path, own_clickhouse: ClickHouseService
-) -> None:
-    service = own_clickhouse
+def _on_own_clickhouse(
+    service: ClickHouseService, kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
+) -> SinkPipeline:
+    """The test's own server started, and a sink pipeline initialised on it (a 1 s connect timeout, so an
+    outage is seen at once)."""
     service.up()
     port = service.settings.clickhouse_tcp_port
     url = f"clickhouse://default:@127.0.0.1:{port}/gridflow?connect_timeout=1"
     pipeline = SinkPipeline(kafka_bootstrap, topic_prefix, tmp_path, url)
     pipeline.cli("init")
+    return pipeline
+
+
+def test_frozen_clickhouse_is_a_logged_stall_and_the_sink_recovers(
+    kafka_bootstrap: str, topic_prefix: str, tmp_path: Path, own_clickhouse: ClickHouseService
+) -> None:
+    service = own_clickhouse
+    pipeline = _on_own_clickhouse(service, kafka_bootstrap, topic_prefix, tmp_path)
     ledger = tmp_path / "ledger.jsonl"
     producer = _stream(pipeline, ledger)
     sink = pipeline.start_sink("--batch-rows", "1000", "--batch-seconds", "0.5")
@@ -230,11 +239,7 @@ def test_clickhouse_down_five_minutes_under_load(
     kafka_bootstrap: str, topic_prefix: str, tmp_path: Path, own_clickhouse: ClickHouseService
 ) -> None:
     service = own_clickhouse
-    service.up()
-    port = service.settings.clickhouse_tcp_port
-    url = f"clickhouse://default:@127.0.0.1:{port}/gridflow?connect_timeout=1"
-    pipeline = SinkPipeline(kafka_bootstrap, topic_prefix, tmp_path, url)
-    pipeline.cli("init")
+    pipeline = _on_own_clickhouse(service, kafka_bootstrap, topic_prefix, tmp_path)
     ledger = tmp_path / "ledger.jsonl"
     producer = pipeline.start(
         "simulate", *LONG_SCENARIO, "--rate", str(LONG_RATE), "--ledger", str(ledger), name="simulate"
