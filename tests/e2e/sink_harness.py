@@ -17,6 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 
+from kafka import KafkaAdminClient
 from pipeline_harness import GRIDFLOW, TEST_PII_KEY, Pipeline, stop, wait_until
 
 from infra import lag
@@ -63,6 +64,24 @@ class SinkPipeline(Pipeline):
 
     def start_sink(self, *args: str) -> subprocess.Popen[bytes]:
         return self.start("sink", *args, name="sink")
+
+    def forget_sink_offsets(self) -> None:
+        """Delete the sink group's committed offsets, as after a crash before any commit.
+
+        The broker answers a deletion with a per-group error instead of raising one: while a stopped sink's
+        leave is still in flight the group is not empty and nothing is deleted. So the deletion is retried
+        until the broker says OK; a silent refusal once made a second landing find nothing to do.
+        """
+
+        def deleted() -> bool:
+            admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
+            try:
+                answer: dict[str, str] = admin.delete_groups([self.sink_group])
+                return answer.get(self.sink_group) == "OK"
+            finally:
+                admin.close()
+
+        wait_until(deleted, 60, f"the broker to delete group {self.sink_group}")
 
     def sink_lag(self) -> int:
         """Records on the sink's topics not yet committed by the sink's group."""
