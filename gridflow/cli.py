@@ -87,6 +87,14 @@ def services_up(
             "each principal's GRIDFLOW_KAFKA_* settings in <state>/kafka/secure/<principal>.env.",
         ),
     ] = False,
+    shards: Annotated[
+        int | None,
+        typer.Option(
+            "--shards",
+            help="clickhouse-servers: 2 runs two local shards as cluster gridflow_shards "
+            "(then GRIDFLOW_CLICKHOUSE_CLUSTER=gridflow_shards gridflow init).",
+        ),
+    ] = None,
 ) -> None:
     """Start Kafka (KRaft) and clickhouse-server unless configured or already running."""
     from gridflow.services.manager import Services
@@ -95,7 +103,9 @@ def services_up(
         raise ConfigError(f"--brokers {brokers}: expected a whole number >= 1")
     if secure and brokers not in (None, 1):
         raise ConfigError(f"--secure --brokers {brokers}: the secured broker runs one node; drop one option")
-    _print(Services(brokers=brokers, secure=secure).up())
+    if shards is not None and shards < 1:
+        raise ConfigError(f"--shards {shards}: expected a whole number >= 1")
+    _print(Services(brokers=brokers, secure=secure, shards=shards).up())
 
 
 @services_app.command("down")

@@ -10,6 +10,9 @@ server binary is on PATH, gridflow uses chdb, the embedded engine, and there is 
 Started with ``shard_ports`` (the native ports of every local server of a sharded warehouse, this one's
 included), its config also names them as cluster ``gridflow_shards``, the one ``GRIDFLOW_CLICKHOUSE_CLUSTER``
 points :mod:`sinks.shards` at (docker/clickhouse-shards.xml is the same cluster for docker-compose).
+:func:`shard_services` lays out such servers for ``gridflow services up --shards N``: the usual server is
+the first shard, and shard ``k`` listens on the configured ports plus ``k - 1``, with its data in
+``<state>/clickhouse-shard<k>``.
 """
 
 from __future__ import annotations
@@ -33,10 +36,12 @@ SHARD_CLUSTER = "gridflow_shards"
 class ClickHouseService:
     """Start, stop and describe the local clickhouse-server, if one is installed."""
 
-    def __init__(self, settings: ServiceSettings, shard_ports: Sequence[int] = ()) -> None:
+    def __init__(
+        self, settings: ServiceSettings, shard_ports: Sequence[int] = (), home: Path | None = None
+    ) -> None:
         self.settings = settings
         self.shard_ports = tuple(shard_ports)
-        self.home = settings.state / "clickhouse"
+        self.home = home or settings.state / "clickhouse"
         self.process = ManagedProcess("clickhouse-server", self.home)
 
     @property
@@ -86,7 +91,7 @@ class ClickHouseService:
         # The bridge user's password is made afresh at each start; only this server's two files hold it.
         reader_password = secrets.token_urlsafe(24)
         values = {
-            "state": str(self.settings.state),
+            "home": str(self.home),
             "tcp_port": str(self.settings.clickhouse_tcp_port),
             "http_port": str(self.settings.clickhouse_http_port),
             "reader_password": reader_password,
@@ -115,6 +120,28 @@ class ClickHouseService:
             user = f"county_{county}"
             users.append(_user(user, passwords[user], "role", county_database(database, county)))
         return "\n".join(users)
+
+
+def shard_services(settings: ServiceSettings, shards: int) -> list[ClickHouseService]:
+    """The local servers of a warehouse over ``shards`` of them (1: the usual server, not a cluster)."""
+    if shards == 1:
+        return [ClickHouseService(settings)]
+    members = [
+        settings.model_copy(
+            update={
+                "clickhouse_tcp_port": settings.clickhouse_tcp_port + k,
+                "clickhouse_http_port": settings.clickhouse_http_port + k,
+            }
+        )
+        for k in range(shards)
+    ]
+    ports = [member.clickhouse_tcp_port for member in members]
+    return [
+        ClickHouseService(
+            member, ports, settings.state / ("clickhouse" if k == 0 else f"clickhouse-shard{k + 1}")
+        )
+        for k, member in enumerate(members)
+    ]
 
 
 def _user(name: str, password: str, profile: str, database: str | None) -> str:

@@ -191,3 +191,34 @@ def test_clickhouse_failing_to_start_stops_the_kafka_up_started(own_env: dict[st
     assert "clickhouse-server exited during start-up" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
     assert "kafka: not running" in status.stdout, status.stdout
+
+
+@pytest.mark.skipif(shutil.which("clickhouse-server") is None, reason="needs a clickhouse-server binary")
+def test_two_shards_up_init_over_them_status_and_down(own_env: dict[str, str], kafka_bootstrap: str) -> None:
+    # The session's broker: only the clickhouse-servers are this test's own.
+    env = {
+        **own_env,
+        "GRIDFLOW_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "GRIDFLOW_KAFKA_TOPIC_PREFIX": "svc-shards.",
+    }
+    second_port = int(own_env["GRIDFLOW_CLICKHOUSE_TCP_PORT"]) + 1
+
+    up = run(env, "services", "up", "--shards", "2")
+    assert up.returncode == 0, up.stderr
+    assert f"clickhouse-server running at 127.0.0.1:{second_port}" in up.stdout, up.stdout
+    assert "GRIDFLOW_CLICKHOUSE_CLUSTER=gridflow_shards" in up.stdout
+    status = run(env, "services", "status")
+    assert status.stdout.count("answering") == 2 and "NOT answering" not in status.stdout, status.stdout
+    # A different count while they run is refused in one line, not half applied.
+    changed = run(env, "services", "up", "--shards", "3")
+    assert changed.returncode == 2 and "services down" in changed.stderr, changed.stderr
+    assert len(changed.stderr.strip().splitlines()) == 1, changed.stderr
+
+    init = run({**env, "GRIDFLOW_CLICKHOUSE_CLUSTER": "gridflow_shards"}, "init")
+    assert init.returncode == 0, init.stderr
+    assert "Distributed over 2 shards of cluster gridflow_shards" in init.stdout, init.stdout
+
+    down = run(env, "services", "down")
+    assert down.stdout.count("clickhouse-server stopped") == 2, down.stdout
+    after = run(env, "services", "status")
+    assert after.stdout.count("clickhouse-server: not running") == 1, after.stdout  # the count is forgotten
