@@ -32,6 +32,7 @@ D = TypeVar("D")
 _MISSING: Final = object()
 # A journal never needs to be reset below this length (a reset makes the next diff a full comparison).
 _MIN_JOURNAL: Final = 4096
+_new_pmap: Final = object.__new__
 
 
 class PMap(Mapping[K, V], Generic[K, V]):
@@ -55,7 +56,7 @@ class PMap(Mapping[K, V], Generic[K, V]):
             journal.extend(keys)
         else:  # a branch, or a journal grown too long: start a new line
             journal = []
-        derived: PMap[K, V] = PMap.__new__(PMap)
+        derived: PMap[K, V] = _new_pmap(PMap)
         derived._map = new
         derived._journal = journal
         derived._at = len(journal)
@@ -88,9 +89,21 @@ class PMap(Mapping[K, V], Generic[K, V]):
     # -- writing (persistent) --------------------------------------------------------------------------
 
     def set(self, key: K, value: V) -> PMap[K, V]:
-        if self._map.get(key, _MISSING) is value:
+        # `_derive` written out: this is the hot write (most steps set one entry per store).
+        current = self._map
+        if current.get(key, _MISSING) is value:
             return self
-        return self._derive(self._map.set(key, value), (key,))
+        new = current.set(key, value)
+        journal = self._journal
+        if len(journal) == self._at and self._at < max(_MIN_JOURNAL, 2 * len(new)):
+            journal.append(key)
+        else:
+            journal = []
+        derived: PMap[K, V] = _new_pmap(PMap)
+        derived._map = new
+        derived._journal = journal
+        derived._at = len(journal)
+        return derived
 
     def remove(self, key: K) -> PMap[K, V]:
         """Without ``key``; the same map if it is absent."""

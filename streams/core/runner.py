@@ -23,10 +23,12 @@ deterministic ids, then dropped downstream.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import orjson
 
@@ -165,9 +167,9 @@ class PartitionRunner:
     def _emit(self, output: Output) -> Emit:
         # `encode` makes the bytes model_dump_json makes, without the str round trip.
         if isinstance(output, Incident):
-            return Emit("incidents", str(output.incident_id).encode(), encode(output))
+            return Emit("incidents", _key(output.incident_id), encode(output))
         if isinstance(output, Transition):
-            return Emit("incident_transitions", str(output.incident_id).encode(), encode(output))
+            return Emit("incident_transitions", _key(output.incident_id), encode(output))
         if isinstance(output, ClusterSignal):
             return Emit("cluster_signals", output.county_code.encode(), output.to_json())
         assert isinstance(output, DeadLetterRequest)
@@ -264,6 +266,12 @@ class PartitionRunner:
             self.sequencer.hold(topic, offset, _intake(decode_intake(orjson.dumps(message))))
         self.held_json = {}
         self.announced = None  # announce the frontier again: the county stage may not have seen it
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _key(incident_id: UUID) -> bytes:
+    # A step emits an incident's new version and its transition under one key: format the UUID once.
+    return str(incident_id).encode()
 
 
 def _checked(body: dict[str, Any]) -> dict[str, Any]:
