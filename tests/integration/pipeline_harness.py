@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -105,18 +106,35 @@ class Pipeline:
 
     def read(self, role: str) -> list[Any]:
         """Every message on an output topic, decoded as JSON, in no particular order."""
-        name = getattr(self.names, role).name
+        spec = getattr(self.names, role)
+        return [orjson.loads(value) for _, value in self.read_raw(spec.name, spec.partitions)]
+
+    def checkpoint_writers(self) -> Counter[str]:
+        """Checkpoint records on the workers' changelog per writer (one id per worker process).
+
+        A worker writes a checkpoint of a partition only after it fed that partition some input, so a
+        writer here is a worker that did a share of the work.
+        """
+        name = f"{self.prefix}gridflow-streams-checkpoints-changelog"
+        # Keys are b"p<partition>/<seq>/<writer>" (streams.core.chain.key).
+        return Counter(
+            key.rsplit(b"/", 1)[1].decode()
+            for key, _ in self.read_raw(name, self.names.grid_reports.partitions)
+        )
+
+    def read_raw(self, name: str, partitions: int) -> list[tuple[bytes, bytes]]:
+        """Every (key, value) on a topic with a value (not a tombstone), in no particular order."""
         consumer = KafkaConsumer(
             bootstrap_servers=self.bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
         )
         try:
-            tps = [TopicPartition(name, p) for p in range(getattr(self.names, role).partitions)]
+            tps = [TopicPartition(name, p) for p in range(partitions)]
             consumer.assign(tps)
             ends = consumer.end_offsets(tps)
-            out: list[Any] = []
+            out: list[tuple[bytes, bytes]] = []
             while any(consumer.position(tp) < ends[tp] for tp in tps):
                 for records in consumer.poll(timeout_ms=1000).values():
-                    out += [orjson.loads(r.value) for r in records if r.value is not None]
+                    out += [(r.key, r.value) for r in records if r.value is not None]
             return out
         finally:
             consumer.close()
