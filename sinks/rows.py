@@ -416,6 +416,9 @@ def intake_row(msg: IntakeUnion, source: Source, raw: bytes, ingested_at: int) -
     return None  # a clock tick
 
 
+_INTAKE_TYPES: Final = (GridReport, CameraAlert, Disposition)
+
+
 def message_row(
     msg: MessageUnion | CountyAlert,
     source: Source = NO_SOURCE,
@@ -424,8 +427,9 @@ def message_row(
 ) -> tuple[str, Row] | None:
     """The table and row for any message (``raw`` defaults to the message's JSON); ``None`` for ticks."""
     landed = now_epoch() if ingested_at is None else ingested_at
-    # Most frequent kinds first: this runs once per record.
-    if isinstance(msg, GridReport | CameraAlert | Disposition):
+    # Most frequent kinds first: this runs once per record. (A tuple, not a ``X | Y`` union: isinstance
+    # with a union object is several times slower.)
+    if isinstance(msg, _INTAKE_TYPES):
         return intake_row(msg, source, encode(msg) if raw is None else raw, landed)
     if isinstance(msg, Transition):
         return "transitions", transition_row(msg, landed)

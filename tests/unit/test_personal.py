@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 
 import orjson
 import pytest
 
+from schemas import personal
 from schemas.decode import decode_intake, encode
 from schemas.examples import examples
 from schemas.messages import DeadLetter, Disposition, GridReport
@@ -141,3 +144,16 @@ def test_a_citizen_report_keeps_no_number_in_its_text() -> None:
     assert isinstance(safe, CitizenReport)
     assert b"13912345678" not in raw and b"13900001111" not in raw
     assert PHONE.search(safe.description) is None and PHONE.search(safe.address) is None
+
+
+def test_tokens_are_the_keyed_hmac_whether_remembered_or_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The sink remembers tokens of repeat reporters; the bytes must stay those of the HMAC itself.
+    def expected(value: str) -> str:
+        digest = hmac.new(KEY, value.encode(), hashlib.sha256).digest()[:16]
+        return "pii_" + base64.b32encode(digest).decode("ascii").rstrip("=").lower()
+
+    monkeypatch.setattr(personal, "_REMEMBERED_TOKENS", 3)
+    tokens = Tokeniser(KEY)
+    values = [f"1391234567{i}" for i in range(8)] * 3  # past the bound: the memory is emptied and refilled
+    assert [tokens.token(v) for v in values] == [expected(v) for v in values]
+    assert len(tokens._tokens) <= 3
