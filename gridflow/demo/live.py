@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from gridflow.demo.rates import Rates
+from gridflow.demo.rates import Rates, seconds_behind
 
 
 def render_rates(rates: Rates, phase: str, elapsed: float) -> Any:
@@ -21,7 +21,9 @@ def render_rates(rates: Rates, phase: str, elapsed: float) -> Any:
     table.add_row("produced (intake)", f"{rates.produced:,}", f"{per.get('produced', 0):,.0f}")
     table.add_row("processed (workers)", f"{rates.processed:,}", f"{per.get('processed', 0):,.0f}")
     table.add_row("landed (sink)", f"{rates.landed:,}", f"{per.get('landed', 0):,.0f}")
-    table.add_row("consumer lag workers / sink", f"{rates.stream_lag:,} / {rates.sink_lag:,}", "")
+    behind = seconds_behind(rates)
+    input_s = f"{behind:.1f} s of input" if behind is not None else ""
+    table.add_row("consumer lag workers / sink", f"{rates.stream_lag:,} / {rates.sink_lag:,}", input_s)
     names = {1: "grid", 2: "village", 3: "township", 4: "county", 5: "city"}
     for lv, n in sorted(rates.open_by_level.items()):
         table.add_row(f"open incidents L{lv} {names[lv]}", f"{n:,}", "")

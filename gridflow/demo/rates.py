@@ -52,6 +52,31 @@ class Rates:
     alerts: int = 0
 
 
+def seconds_behind(rates: Rates) -> float | None:
+    """The workers' lag as seconds of input: messages behind over the input rate of the last window.
+
+    A count of messages means little without the rate they arrive at; a lag of 5 s of input is the same
+    promise at any --scale. None while nothing is arriving (before the first window, or once the simulator
+    is done), when no rate gives the count a meaning.
+    """
+    produced = rates.per_second.get("produced", 0.0)
+    return rates.stream_lag / produced if produced > 0 else None
+
+
+@dataclass
+class WorstLag:
+    """The largest lag of the workers seen while input was arriving, in messages and in seconds of input."""
+
+    messages: int = 0
+    seconds: float = 0.0
+
+    def note(self, rates: Rates) -> None:
+        behind = seconds_behind(rates)
+        if behind is not None:
+            self.messages = max(self.messages, rates.stream_lag)
+            self.seconds = max(self.seconds, behind)
+
+
 class Probe:
     """Reads offsets and the incidents topic to fill :class:`Rates` (Kafka only, no ClickHouse)."""
 

@@ -27,7 +27,7 @@ from pydantic import SecretStr
 
 from gridflow.demo.live import live_view, render_rates
 from gridflow.demo.pipeline import Pipeline, ensure_pii_key, pipeline_env
-from gridflow.demo.rates import Probe
+from gridflow.demo.rates import Probe, WorstLag
 from gridflow.runs import where, write_record
 from gridflow.services.kafka_secure import MECHANISM, SecureMaterial
 from infra.errors import ServiceError
@@ -178,7 +178,13 @@ def run_demo(config: DemoConfig, echo: Any = print) -> int:
         if config.duration:
             sim += ["--duration", config.duration]
         pipeline.start("simulate", *sim, env=principal.env("publisher"))
-        _watch(pipeline, Probe(kafka.servers, prefix, kafka.client_options(), alerts), config.live, echo)
+        worst = _watch(
+            pipeline, Probe(kafka.servers, prefix, kafka.client_options(), alerts), config.live, echo
+        )
+        echo(
+            f"workers' lag while the simulator ran: at most {worst.messages:,} messages, "
+            f"{worst.seconds:.1f} s of input"
+        )
     except KeyboardInterrupt:
         interrupted = True
         echo("demo: interrupted; stopping every process it started …")
@@ -227,9 +233,13 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _watch(pipeline: Pipeline, probe: Probe, show: bool, echo: Any) -> None:
-    """Show progress until the simulator is done and workers and sink have caught up."""
+def _watch(pipeline: Pipeline, probe: Probe, show: bool, echo: Any) -> WorstLag:
+    """Show progress until the simulator is done and workers and sink have caught up.
+
+    Returns the workers' largest lag while the simulator ran: whether the pipeline kept up with the input.
+    """
     started = time.monotonic()
+    worst = WorstLag()
     drained_since: float | None = None
     done_at: float | None = None
     last_line = 0.0
@@ -242,6 +252,8 @@ def _watch(pipeline: Pipeline, probe: Probe, show: bool, echo: Any) -> None:
                     raise ServiceError(failure)
                 rates = probe.sample()
                 done = pipeline.procs["simulate"].poll() == 0
+                if not done:
+                    worst.note(rates)
                 phase = "draining" if done else "running"
                 elapsed = time.monotonic() - started
                 if live is not None:
@@ -258,7 +270,7 @@ def _watch(pipeline: Pipeline, probe: Probe, show: bool, echo: Any) -> None:
                 # Stable for a few seconds: timers fired by the last ticks may still be on their way out.
                 drained_since = (drained_since or time.monotonic()) if caught_up else None
                 if drained_since is not None and time.monotonic() - drained_since >= 3:
-                    return
+                    return worst
                 done_at = (done_at or time.monotonic()) if done else None
                 if done_at is not None and time.monotonic() - done_at > DRAIN_TIMEOUT_S:
                     # Stop anyway: the summary covers what landed, consistent since the sink commits last.
@@ -266,6 +278,6 @@ def _watch(pipeline: Pipeline, probe: Probe, show: bool, echo: Any) -> None:
                         f"demo: still {rates.stream_lag:,} messages behind after {DRAIN_TIMEOUT_S:.0f} s of "
                         "draining; stopping now (try a smaller --scale or a lower --speed)"
                     )
-                    return
+                    return worst
     finally:
         probe.close()
