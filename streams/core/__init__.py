@@ -4,7 +4,8 @@ Modules, each holding one concept:
 
 - `streams.core.classify` — classification rules as data: `classify(message, taxonomy, policy)`.
 - `streams.core.escalation` — the state machine `step(state, event) -> (state, outputs)` (`Engine`).
-- `streams.core.working` — one step's working copy of the state and the mechanics the rules share.
+- `streams.core.working` — one step's working copy of the state and the mechanics the rules share; the
+  rules hold it, and it calls them back (its `Rules` protocol) only for the timers that need a decision.
 - `streams.core.state` — `PartitionState`, its stores and their JSON form; `streams.core.pieces` — the
   immutable values the stores hold.
 - `streams.core.rulebook` — escalation rule ids and the disposition table.

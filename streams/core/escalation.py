@@ -5,6 +5,11 @@ Transition messages, `ClusterSignal` and `DeadLetterRequest` (`streams.core.outp
 immutable `PartitionState` (`streams.core.state`); the input state is never modified, so a caller may keep it
 and step it again (same state, same event → same result).
 
+`Engine` holds the rules' inputs; `_Step` holds the rules themselves for one step. They decide; the
+bookkeeping every rule shares (working copies, incident versions and transitions, timers, indexes) is a
+`streams.core.working.Working` they hold, which calls them back through its `Rules` protocol when a timer
+needs a decision.
+
 Rules (docs/policy.md; the ids are catalogued in `streams.core.rulebook`):
 
 - **Initial routing** by severity (`streams.core.classify`); due = opened + SLA(category, level), severity 5
@@ -207,11 +212,15 @@ class _Routing(NamedTuple):
     cluster: bool
 
 
-class _Step(Working):
-    """One application of `Engine.step`: the rules, over the working copies of `streams.core.working`."""
+class _Step:
+    """One application of `Engine.step`: the rules, deciding over the mechanics of a `Working` copy.
+
+    The rules read and change the state only through ``self.w`` (`streams.core.working`), and are handed to
+    ``Working.fire_due`` as its `Rules` (``breach``, ``expire_pending``) for the timers that need a decision.
+    """
 
     def __init__(self, engine: Engine, state: PartitionState, ref: SourceRef | None) -> None:
-        super().__init__(
+        self.w = Working(
             taxonomy=engine.taxonomy,
             policy=engine.policy,
             geography=engine.geography,
@@ -219,17 +228,23 @@ class _Step(Working):
             horizons=engine.horizons,
             handling=engine.handling,
             state=state,
-            ref=ref,
         )
+        # The rules' own inputs, read on every rule (kept here rather than reached through ``self.w``).
+        self.tax = engine.taxonomy
+        self.policy = engine.policy
+        self.geo = engine.geography
+        self.cfg = engine.settings
+        self.h = engine.horizons
         self.compatible = engine.compatible
+        self.ref = ref  # where the event was read, echoed on its dead letters
 
     # ---- driver ---------------------------------------------------------------------------------
 
     def run(self, event: IntakeUnion) -> tuple[PartitionState, tuple[Output, ...]]:
         t = event_time(event)
-        latest = self.clock.max_event_time
+        latest = self.w.clock.max_event_time
         if latest is not None and t - latest > self.policy.future_event_bound:
-            self.dead_letter(
+            self.w.dead_letter(
                 ErrorClass.FUTURE_EVENT,
                 f"event time {t.isoformat()} is more than {self.policy.future_event_bound} ahead of the "
                 f"partition clock {latest.isoformat()}",
@@ -237,17 +252,17 @@ class _Step(Working):
                 t,
                 self.ref,
             )
-            return self.finish()
+            return self.w.finish()
         if isinstance(event, ClockTick):
-            self.advance(t)
-            self.fire_due()
-            return self.finish()
-        seen = self.seen.added(event.event_id, t)
+            self.w.advance(t)
+            self.w.fire_due(self)
+            return self.w.finish()
+        seen = self.w.seen.added(event.event_id, t)
         if seen is None:
-            return self.state, ()  # redelivered: already applied
-        wm = self.clock.watermark
+            return self.w.state, ()  # redelivered: already applied
+        wm = self.w.clock.watermark
         if wm is not None and t + self.cfg.dedup_window <= wm:
-            self.dead_letter(
+            self.w.dead_letter(
                 ErrorClass.LATE_EVENT,
                 f"event time {t.isoformat()} is more than the dedup window ({self.cfg.dedup_window}) "
                 f"behind the partition watermark {wm.isoformat()}",
@@ -255,16 +270,16 @@ class _Step(Working):
                 t,
                 self.ref,
             )
-            return self.finish()
-        self.seen = seen
-        self.advance(t)
-        self.fire_due()
+            return self.w.finish()
+        self.w.seen = seen
+        self.w.advance(t)
+        self.w.fire_due(self)
         if isinstance(event, Disposition):
             self.on_disposition(event, t, self.ref)
         else:
             self.on_evidence(event, t)
-        self.fire_due()
-        return self.finish()
+        self.w.fire_due(self)
+        return self.w.finish()
 
     # ---- SLA clocks and level moves -------------------------------------------------------------
 
@@ -282,8 +297,8 @@ class _Step(Working):
             return self.verification_breach(st, at)
         if inc.level < Level.CITY:
             level = Level(inc.level + 1)
-            due = self.due(inc, level, at, inc.status)
-            return self.change(
+            due = self.w.due(inc, level, at, inc.status)
+            return self.w.change(
                 st,
                 at,
                 _R.SLA_BREACH,
@@ -292,17 +307,17 @@ class _Step(Working):
                 clock_start=at,
             )
         if not inc.overdue:
-            st = self.change(st, at, _R.OVERDUE, (rb.CITY_OVERDUE,), incident={"overdue": True})
+            st = self.w.change(st, at, _R.OVERDUE, (rb.CITY_OVERDUE,), incident={"overdue": True})
             # No deadline is left to run: from here only an eviction timer keeps the state bounded.
-            self.schedule(Timer(self.expires_at(st), TimerKind.EVICT, inc.incident_id))
+            self.w.schedule(Timer(self.w.expires_at(st), TimerKind.EVICT, inc.incident_id))
         return st
 
     def verification_breach(self, st: IncidentState, at: datetime) -> IncidentState:
         """An unverified alarm's task ran out: once to the village, then overdue there (never higher)."""
         inc = st.incident
         if inc.level < Level.VILLAGE:
-            due = self.due(inc, Level.VILLAGE, at, inc.status)
-            return self.change(
+            due = self.w.due(inc, Level.VILLAGE, at, inc.status)
+            return self.w.change(
                 st,
                 at,
                 _R.SLA_BREACH,
@@ -311,8 +326,8 @@ class _Step(Working):
                 clock_start=at,
             )
         if not inc.overdue:
-            st = self.change(st, at, _R.OVERDUE, (rb.VERIFY_OVERDUE,), incident={"overdue": True})
-            self.schedule(Timer(self.expires_at(st), TimerKind.EVICT, inc.incident_id))
+            st = self.w.change(st, at, _R.OVERDUE, (rb.VERIFY_OVERDUE,), incident={"overdue": True})
+            self.w.schedule(Timer(self.w.expires_at(st), TimerKind.EVICT, inc.incident_id))
         return st
 
     def escalate_to(
@@ -333,9 +348,9 @@ class _Step(Working):
         level = max(level, inc.level)
         if level != inc.level:
             updates["level"] = level
-            updates["due_at"] = self.due(inc, level, at, status, updates.get("severity"))
+            updates["due_at"] = self.w.due(inc, level, at, status, updates.get("severity"))
             state_fields["clock_start"] = at
-        return self.change(st, at, reason, rule_ids, source_event_id, incident=updates, **state_fields)
+        return self.w.change(st, at, reason, rule_ids, source_event_id, incident=updates, **state_fields)
 
     # ---- routing --------------------------------------------------------------------------------
 
@@ -346,9 +361,9 @@ class _Step(Working):
         reason = _R.INITIAL_ROUTING
         opening = Opening(at, inc.incident_id)
 
-        grid = self.get_grid(inc.grid_code) or EMPTY_GRID
+        grid = self.w.get_grid(inc.grid_code) or EMPTY_GRID
         windows = add_opening(grid.openings, inc.category, opening, self.h.repeat_keep)
-        self.put_grid(inc.grid_code, grid._replace(openings=windows))
+        self.w.put_grid(inc.grid_code, grid._replace(openings=windows))
         recent = openings_within(windows, inc.category, at - self.policy.repeat_window, at)
         if len(recent) >= self.policy.repeat_threshold:
             rules.append(rb.REPEAT)
@@ -356,7 +371,7 @@ class _Step(Working):
                 level = Level(level + 1)
                 reason = _R.REPEAT_DISPUTE
 
-        township = self.get_township(inc.township_code) or EMPTY_TOWNSHIP
+        township = self.w.get_township(inc.township_code) or EMPTY_TOWNSHIP
         tw = add_opening(township.openings, inc.category, opening, self.h.cluster_keep)
         township = township._replace(openings=tw)
         members = openings_within(tw, inc.category, at - self.policy.cluster_window, at)
@@ -364,7 +379,7 @@ class _Step(Working):
         if cluster:
             last = township.signalled_at(inc.category)
             if last is None or last <= at - self.policy.cluster_window:
-                self.outputs.append(
+                self.w.outputs.append(
                     ClusterSignal(
                         status=inc.message_status,
                         signal_id=ClusterSignal.id_for(inc.township_code, inc.category, at),
@@ -376,13 +391,13 @@ class _Step(Working):
                         at=at,
                         incident_ids=tuple(o.incident_id for o in members),
                         rule_id=rb.CLUSTER,
-                        policy_version=self.policy_version,
+                        policy_version=self.w.policy_version,
                     )
                 )
                 township = mark_signalled(township, inc.category, at)
             if level >= Level.COUNTY:
                 rules.append(rb.CLUSTER)  # fired, but the incident is already at or above county
-        self.put_township(inc.township_code, township)
+        self.w.put_township(inc.township_code, township)
         return _Routing(level, reason, tuple(rules), cluster and level < Level.COUNTY)
 
     def cluster_escalation(self, st: IncidentState, at: datetime) -> IncidentState:
@@ -412,7 +427,7 @@ class _Step(Working):
         try:
             evidence = evidence_of(msg, self.tax)
         except UnclassifiableError as exc:
-            self.dead_letter(ErrorClass.UNCLASSIFIABLE, str(exc), msg, t, self.ref)
+            self.w.dead_letter(ErrorClass.UNCLASSIFIABLE, str(exc), msg, t, self.ref)
             return
         cls = classify_evidence(evidence, self.policy)
         if isinstance(msg, GridReport):
@@ -422,9 +437,9 @@ class _Step(Working):
         else:
             happened = t
         own_id = incident_id_for(msg.event_id)
-        if self.raw(own_id) is not None:
+        if self.w.raw(own_id) is not None:
             return  # the same event id again under another event time: never open an incident twice
-        grid = self.get_grid(msg.grid_code) or EMPTY_GRID
+        grid = self.w.get_grid(msg.grid_code) or EMPTY_GRID
         matches = self.matches(grid, evidence, happened, t)
         if isinstance(msg, GridReport):
             matches += self.boundary_matches(
@@ -434,24 +449,24 @@ class _Step(Working):
             iid = self.merge(matches, msg, evidence, cls, t, own_id)
         else:
             iid = self.open(msg, evidence, cls, t, own_id)
-        grid = self.get_grid(msg.grid_code) or EMPTY_GRID
+        grid = self.w.get_grid(msg.grid_code) or EMPTY_GRID
         if evidence.alert_type is not None:
             grid = set_alarm(grid, evidence.alert_type, iid, t)
-        wm = self.clock.watermark or t
+        wm = self.w.clock.watermark or t
         grid = add_evidence(grid, EvidenceMark(happened, iid, evidence.source, evidence.category), wm, self.h)
-        self.put_grid(msg.grid_code, grid)
+        self.w.put_grid(msg.grid_code, grid)
         if isinstance(msg, CameraAlert):
             code = self.geo.township_of(msg.grid_code)
-            township = self.get_township(code) or EMPTY_TOWNSHIP
+            township = self.w.get_township(code) or EMPTY_TOWNSHIP
             where = msg.location
             mark = TownAlarm(t, iid, msg.grid_code, evidence.category, where.lon, where.lat)
-            self.put_township(code, add_town_alarm(township, mark, wm, self.h))
+            self.w.put_township(code, add_town_alarm(township, mark, wm, self.h))
 
     def boundary_matches(
         self, msg: GridReport, evidence: Evidence, happened: datetime, t: datetime, known: set[UUID]
     ) -> list[tuple[IncidentState, str]]:
         """Open alarms in other grids of the township near the report, in time and on the ground."""
-        township = self.get_township(self.geo.township_of(msg.grid_code))
+        township = self.w.get_township(self.geo.township_of(msg.grid_code))
         if township is None or not township.alarms:
             return []
         found: list[tuple[IncidentState, str]] = []
@@ -466,7 +481,7 @@ class _Step(Working):
                 continue
             if metres_between(where.lon, where.lat, mark.lon, mark.lat) > radius:
                 continue
-            st = self.live(self.resolve(mark.incident_id, t), t)
+            st = self.w.live(self.w.resolve(mark.incident_id, t), t)
             if st is not None and st.active and st.incident.incident_id not in known:
                 known.add(st.incident.incident_id)
                 found.append((st, rb.MERGE_BOUNDARY))
@@ -483,7 +498,7 @@ class _Step(Working):
                     alarm.alert_type is evidence.alert_type
                     and abs(t - alarm.at) <= self.policy.camera_merge_window
                 ):
-                    st = self.live(self.resolve(alarm.incident_id, t), t)
+                    st = self.w.live(self.w.resolve(alarm.incident_id, t), t)
                     if st is not None and st.active:
                         found[st.incident.incident_id] = (st, rb.MERGE_ALARMS)
         other = Source.CAMERA if evidence.source is Source.REPORT else Source.REPORT
@@ -497,7 +512,7 @@ class _Step(Working):
             )
             if report_cat != alarm_cat and (report_cat, alarm_cat) not in self.compatible:
                 continue
-            st = self.live(self.resolve(mark.incident_id, t), t)
+            st = self.w.live(self.w.resolve(mark.incident_id, t), t)
             if st is not None and st.active and st.incident.incident_id not in found:
                 found[st.incident.incident_id] = (st, rb.MERGE_REPORT_ALARM)
         return list(found.values())
@@ -536,7 +551,7 @@ class _Step(Working):
                 start=t,
                 acknowledged=False,
             )
-        self.schedule(Timer(due, TimerKind.SLA, iid))
+        self.w.schedule(Timer(due, TimerKind.SLA, iid))
         inc = build(
             Incident,
             {
@@ -557,9 +572,9 @@ class _Step(Working):
                 "updated_at": t,
                 "version": 1,
                 "reasons": merge_reasons((), rule_ids),
-                "notified_units": self.notified(grid_code, cls.severity, status, ()),
-                "policy_version": self.policy_version,
-                **self.bodies_at(grid_code, cls.category, level),
+                "notified_units": self.w.notified(grid_code, cls.severity, status, ()),
+                "policy_version": self.w.policy_version,
+                **self.w.bodies_at(grid_code, cls.category, level),
             },
         )
         st = IncidentState(
@@ -569,8 +584,8 @@ class _Step(Working):
             alert_types=(evidence.alert_type,) if evidence.alert_type is not None else (),
             has_report=evidence.source is Source.REPORT,
         )
-        self.touched[iid] = st
-        self.transition(inc, None, reason, t, rule_ids, msg.event_id)
+        self.w.touched[iid] = st
+        self.w.transition(inc, None, reason, t, rule_ids, msg.event_id)
         if cluster:
             self.cluster_escalation(st, t)
         self.release_pending(iid, iid, t)
@@ -597,7 +612,7 @@ class _Step(Working):
         has_report = survivor.has_report
         severity = max(survivor.incident.severity, cls.severity)
         for other in others:
-            self.change(
+            self.w.change(
                 other,
                 t,
                 _R.MERGE,
@@ -605,9 +620,11 @@ class _Step(Working):
                 eid,
                 incident={"status": _S.MERGED, "merged_into": sid},
             )
-            self.forget_openings(other.incident)
+            self.w.forget_openings(other.incident)
             self.add_alias(other.incident.incident_id, sid, t)
-            self.schedule(Timer(t + self.cfg.finished_retention, TimerKind.EVICT, other.incident.incident_id))
+            self.w.schedule(
+                Timer(t + self.cfg.finished_retention, TimerKind.EVICT, other.incident.incident_id)
+            )
             sources += other.incident.source_event_ids
             camera_ids += other.camera_ids
             alert_types += other.alert_types
@@ -673,7 +690,7 @@ class _Step(Working):
             )
         elif corroborated != survivor.corroborated:
             survivor = survivor._replace(corroborated=corroborated)
-            self.touched[sid] = survivor
+            self.w.touched[sid] = survivor
 
         if survivor.incident.status is _S.PENDING_VERIFICATION and (
             not cls.needs_verification or confirmed_by_merge
@@ -696,33 +713,40 @@ class _Step(Working):
     # ---- dispositions ---------------------------------------------------------------------------
 
     def on_disposition(self, d: Disposition, t: datetime, ref: SourceRef | None) -> None:
-        st = self.live(self.resolve(d.incident_id, t), t)
+        st = self.w.live(self.w.resolve(d.incident_id, t), t)
         if st is None:
-            waiting = self.pending.get(d.incident_id) or Pending()
-            self.pending = self.pending.set(
+            waiting = self.w.pending.get(d.incident_id) or Pending()
+            self.w.pending = self.w.pending.set(
                 d.incident_id, Pending((*waiting.items, PendingDisposition(d, ref)))
             )
-            self.schedule(Timer(t + self.policy.unknown_incident_bound, TimerKind.PENDING, d.incident_id))
+            self.w.schedule(Timer(t + self.policy.unknown_incident_bound, TimerKind.PENDING, d.incident_id))
             return
         self.apply(st, d, ref)
 
+    def add_alias(self, alias: UUID, survivor: UUID, t: datetime) -> None:
+        """``alias`` leads to ``survivor`` from ``t``: dispositions that waited for ``alias`` now apply."""
+        if alias != survivor:
+            self.w.add_alias(alias, survivor, t)
+            self.release_pending(alias, survivor, t)
+
     def release_pending(self, key: UUID, target: UUID, t: datetime) -> None:
         """An incident (or alias) ``key`` appeared at ``t``: apply what waited for it, in arrival order."""
-        waiting = self.pending.get(key)
+        waiting = self.w.pending.get(key)
         if waiting is None:
             return
-        self.pending = self.pending.remove(key)
+        self.w.pending = self.w.pending.remove(key)
         bound = self.policy.unknown_incident_bound
         for item in waiting.items:
             d = item.disposition
-            st = self.live(target, d.at) if d.at + bound > t else None
+            st = self.w.live(target, d.at) if d.at + bound > t else None
             if st is None:
                 self.unknown(item)
             else:
                 self.apply(st, d, item.ref)
 
     def expire_pending(self, key: UUID, wm: datetime) -> None:
-        waiting = self.pending.get(key)
+        """Dead-letter the dispositions waiting for ``key`` whose bound passed at watermark ``wm``."""
+        waiting = self.w.pending.get(key)
         if waiting is None:
             return
         bound = self.policy.unknown_incident_bound
@@ -730,13 +754,13 @@ class _Step(Working):
         if not expired:
             return
         kept = tuple(item for item in waiting.items if item.disposition.at + bound > wm)
-        self.pending = self.pending.set(key, Pending(kept)) if kept else self.pending.remove(key)
+        self.w.pending = self.w.pending.set(key, Pending(kept)) if kept else self.w.pending.remove(key)
         for item in expired:
             self.unknown(item)
 
     def unknown(self, item: PendingDisposition) -> None:
         d = item.disposition
-        self.dead_letter(
+        self.w.dead_letter(
             ErrorClass.UNKNOWN_INCIDENT,
             f"incident {d.incident_id} did not appear within {self.policy.unknown_incident_bound} "
             f"of the disposition ({d.action} at {d.at.isoformat()})",
@@ -765,7 +789,7 @@ class _Step(Working):
         ):
             problem = "an unverified alarm goes no higher than the village: verify or reject it first"
         if rule is None or problem is not None:
-            self.dead_letter(
+            self.w.dead_letter(
                 ErrorClass.INVALID_DISPOSITION, f"incident {inc.incident_id}: {problem}", d, d.at, ref
             )
             return
@@ -774,19 +798,21 @@ class _Step(Working):
         if effect is rb.Effect.START:
             updates: IncidentUpdate = {"status": _S.IN_PROGRESS}
             if inc.severity >= 5:  # acknowledged: the ordinary SLA of the level replaces the ack deadline
-                updates["due_at"] = self.due(inc, inc.level, st.clock_start, _S.IN_PROGRESS)
-            self.change(st, at, _R.DISPOSITION, rid, eid, incident=updates)
+                updates["due_at"] = self.w.due(inc, inc.level, st.clock_start, _S.IN_PROGRESS)
+            self.w.change(st, at, _R.DISPOSITION, rid, eid, incident=updates)
         elif effect is rb.Effect.RESOLVE:
-            self.change(st, at, _R.DISPOSITION, rid, eid, incident={"status": _S.RESOLVED, "resolved_at": at})
-            self.schedule(Timer(at + self.cfg.finished_retention, TimerKind.EVICT, inc.incident_id))
+            self.w.change(
+                st, at, _R.DISPOSITION, rid, eid, incident={"status": _S.RESOLVED, "resolved_at": at}
+            )
+            self.w.schedule(Timer(at + self.cfg.finished_retention, TimerKind.EVICT, inc.incident_id))
         elif effect is rb.Effect.CLOSE:
-            self.change(st, at, _R.DISPOSITION, rid, eid, incident={"status": _S.CLOSED})
-            self.schedule(Timer(at + self.cfg.finished_retention, TimerKind.EVICT, inc.incident_id))
+            self.w.change(st, at, _R.DISPOSITION, rid, eid, incident={"status": _S.CLOSED})
+            self.w.schedule(Timer(at + self.cfg.finished_retention, TimerKind.EVICT, inc.incident_id))
         elif effect is rb.Effect.CONFIRM:
             self.confirm(st, at, (*rid, rb.VERIFIED), eid)
         elif effect is rb.Effect.REOPEN:
-            due = self.due(inc, inc.level, at, _S.OPEN)
-            self.change(
+            due = self.w.due(inc, inc.level, at, _S.OPEN)
+            self.w.change(
                 st,
                 at,
                 _R.REOPEN,
@@ -804,6 +830,6 @@ class _Step(Working):
         elif effect is rb.Effect.ESCALATE:
             self.escalate_to(st, Level(inc.level + 1), at, _R.HANDLER_REQUEST, (*rid, rb.HANDLER), eid)
         elif effect is rb.Effect.FALSE_ALARM:
-            self.change(st, at, _R.FALSE_ALARM, rid, eid, incident={"status": _S.FALSE_ALARM})
-            self.forget_openings(inc)
-            self.schedule(Timer(at + self.cfg.finished_retention, TimerKind.EVICT, inc.incident_id))
+            self.w.change(st, at, _R.FALSE_ALARM, rid, eid, incident={"status": _S.FALSE_ALARM})
+            self.w.forget_openings(inc)
+            self.w.schedule(Timer(at + self.cfg.finished_retention, TimerKind.EVICT, inc.incident_id))

@@ -5,6 +5,11 @@ an incident as of an event time (retention, merge aliases), writing changes so e
 version plus one Transition, starting SLA clocks, scheduling and firing timers, keeping the grid and
 township indexes pruned, and writing everything back once at the end of the step.
 
+The two are composed, not inherited: the rules hold a `Working` and call its mechanics; the mechanics call
+the rules back only when a timer fires whose outcome is a decision (an SLA deadline passed, a disposition
+waited too long), through the `Rules` protocol handed to `Working.fire_due`. So every call between them
+is one mypy checks, and `Working` has no method left for someone else to fill in.
+
 Nothing here modifies the input `PartitionState`: the stores are persistent maps, read through and
 written to local working copies (``touched``, ``grid_work``, ``township_work``, ``new_timers``) that
 `Working.finish` folds into a new state with one write per store.
@@ -14,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final, TypedDict
+from typing import Final, Protocol, TypedDict
 from uuid import UUID
 
 from typing_extensions import Unpack
@@ -62,6 +67,7 @@ __all__ = [
     "EMPTY_GRID",
     "EMPTY_TOWNSHIP",
     "IncidentUpdate",
+    "Rules",
     "StateUpdate",
     "StreamSettings",
     "Working",
@@ -146,11 +152,22 @@ def merge_reasons(reasons: tuple[str, ...], rule_ids: tuple[str, ...]) -> tuple[
     return (*reasons, *new)[:MAX_REASONS] if new else reasons
 
 
-class Working:
-    """One step's working copies of the stores, the outputs so far, and the shared mechanics.
+class Rules(Protocol):
+    """The decisions the mechanics ask for when a timer fires (`streams.core.escalation` implements them)."""
 
-    Subclasses implement the rules, including the three hooks timers and aliases call: `breach` (an SLA
-    deadline passed), `expire_pending` and `release_pending` (dispositions waiting for an incident).
+    def breach(self, st: IncidentState, at: datetime) -> IncidentState:
+        """The SLA deadline ``at`` of the active incident ``st`` passed: return it as the rules leave it."""
+        ...
+
+    def expire_pending(self, key: UUID, wm: datetime) -> None:
+        """Dispositions waiting for incident ``key`` may have reached their bound at watermark ``wm``."""
+        ...
+
+
+class Working:
+    """One step's working copies of the stores, the outputs so far, and the mechanics the rules share.
+
+    The rules (`streams.core.escalation`) hold one per step and decide; this class keeps the books.
     """
 
     def __init__(
@@ -163,7 +180,6 @@ class Working:
         horizons: Horizons,
         handling: HandlingTable,
         state: PartitionState,
-        ref: SourceRef | None,
     ) -> None:
         self.tax = taxonomy
         self.policy = policy
@@ -172,7 +188,6 @@ class Working:
         self.policy_version = policy.label
         self.h = horizons
         self.handling = handling
-        self.ref = ref
         self.state = state
         self.clock = state.clock
         self.incidents = state.incidents
@@ -197,20 +212,6 @@ class Working:
         # emit the changed version (whatever the spacing of clock ticks).
         self.evicted: dict[UUID, IncidentState] = {}
         self.outputs: list[Output] = []
-
-    # ---- hooks (the rules) ----------------------------------------------------------------------
-
-    def breach(self, st: IncidentState, at: datetime) -> IncidentState:
-        """The SLA deadline ``at`` of an active incident passed."""
-        raise NotImplementedError
-
-    def expire_pending(self, key: UUID, wm: datetime) -> None:
-        """Dispositions waiting for ``key`` may have reached their bound at watermark ``wm``."""
-        raise NotImplementedError
-
-    def release_pending(self, key: UUID, target: UUID, t: datetime) -> None:
-        """Incident (or alias) ``key`` appeared at ``t``: apply what waited for it to ``target``."""
-        raise NotImplementedError
 
     # ---- end of step ----------------------------------------------------------------------------
 
@@ -263,8 +264,12 @@ class Working:
     def schedule(self, timer: Timer) -> None:
         self.new_timers.append(timer)
 
-    def fire_due(self) -> None:
-        """Fire every timer due at the watermark, in time order, including ones scheduled meanwhile."""
+    def fire_due(self, rules: Rules) -> None:
+        """Fire every timer due at the watermark, in time order, including ones scheduled meanwhile.
+
+        SLA and pending-disposition timers are decisions, so they go to ``rules``; the others only keep the
+        state bounded and are handled here.
+        """
         wm = self.clock.watermark
         if wm is None:
             return
@@ -280,18 +285,18 @@ class Working:
                 return
             batch, due = due, []
             for timer in batch:
-                self.on_timer(timer, wm)
+                self.on_timer(timer, wm, rules)
 
-    def on_timer(self, timer: Timer, wm: datetime) -> None:
+    def on_timer(self, timer: Timer, wm: datetime, rules: Rules) -> None:
         kind, key = timer.kind, timer.key
         if kind is TimerKind.SLA:
             assert isinstance(key, UUID)
             st = self.live(key, timer.at)
             if st is not None and st.active and st.incident.due_at == timer.at:
-                self.breach(st, timer.at)
+                rules.breach(st, timer.at)
         elif kind is TimerKind.PENDING:
             assert isinstance(key, UUID)
-            self.expire_pending(key, wm)
+            rules.expire_pending(key, wm)
         elif kind is TimerKind.EVICT:
             assert isinstance(key, UUID)
             st = self.raw(key)
@@ -389,11 +394,12 @@ class Working:
             self.put_township(inc.township_code, drop_incident(township, inc.incident_id))
 
     def add_alias(self, alias: UUID, survivor: UUID, t: datetime) -> None:
-        if alias == survivor:
-            return
+        """From ``t`` on, incident id ``alias`` leads to ``survivor`` (until ``alias_retention`` has passed).
+
+        What waited for ``alias`` is the rules' business (`streams.core.escalation`, ``release_pending``).
+        """
         self.aliases = self.aliases.set(alias, Alias(survivor, t))
         self.schedule(Timer(t + self.cfg.alias_retention, TimerKind.ALIAS, alias))
-        self.release_pending(alias, survivor, t)
 
     # ---- incident changes -----------------------------------------------------------------------
 
