@@ -39,7 +39,8 @@ def demo(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same day.")] = 1,
     scale: Annotated[
-        float, typer.Option(help="Multiply every arrival rate (1 = city scale; 0.5 keeps up on 2 cores).")
+        float,
+        typer.Option(help="Multiply every arrival rate (1 = city scale, ~470 messages/s at --speed 720)."),
     ] = 0.5,
     workers: Annotated[int, typer.Option("--workers", help="Stream worker processes.")] = 1,
     database: Annotated[
