@@ -11,8 +11,7 @@ assignment: faust's per-record path cost more than the escalation step.
 Per fetched batch the worker feeds each record to the `PartitionRunner` of its partition and sends what
 the runners emit as whole producer batches (`streams.runtime.outbox`), without waiting: the next batch is read
 while the broker takes them. Every few seconds per busy partition, and as soon as a partition's input
-pauses, it makes the partition's checkpoint record and, while it goes on feeding, waits until the broker has
-every output sent so far, writes the checkpoint record
+pauses, it waits until the broker has every output sent so far, writes the partition's checkpoint record
 to the ``checkpoints`` table (a full snapshot or a delta, one changelog record each, so never half
 written: `streams.core.chain`), waits for the broker to have it, and only then commits the offsets it resumes
 from through faust's consumer (see `streams.runtime.checkpoints`). After a rebalance the reader starts each
@@ -40,7 +39,6 @@ from faust.types import TP
 from infra.settings import KafkaSettings, PrivacySettings, ServiceSettings, load
 from schemas.personal import Tokeniser
 from schemas.topics import Topics, TopicSpec, topics
-from streams.core.chain import Checkpoint
 from streams.core.escalation import Engine
 from streams.core.runner import Emit, PartitionRunner
 from streams.runtime import faust_internals
@@ -65,12 +63,9 @@ MAX_BYTES = 64 * 1024 * 1024
 # A busy partition is checkpointed this often: a restart reads again at most about this much input.
 CHECKPOINT_EVERY_S = 5.0
 # A partition that got no record for this long is checkpointed at once, so its offsets are committed soon
-# after the input pauses. When a fetch comes back empty (the worker has caught up with its input) a fed
-# partition is checkpointed at once too, unless its last checkpoint is more recent than this: so a
-# trickle of input adds at most one checkpoint record a second per partition.
+# after the input pauses.
 QUIET_S = 1.0
-# The worker's checkpoints take at most this share of its time: a large state, or many partitions on one
-# worker, is written less often.
+# A partition's checkpoints take at most this share of its time: a large state is written less often.
 CHECKPOINT_SHARE = 0.1
 
 
@@ -164,12 +159,10 @@ class StreamsApp:
         # Partitions fed since their last checkpoint, and when they were last fed (monotonic).
         self.dirty: dict[int, float] = {}
         self.next_checkpoint: dict[int, float] = {}  # per partition, when a checkpoint is due (monotonic)
-        self.checkpointed_at: dict[int, float] = {}  # per partition, when its last checkpoint was written
         self.lock = asyncio.Lock()
         # Names this process's checkpoint records (streams.core.chain), apart from any other writer's.
         self.writer = uuid.uuid4().hex[:8]
-        self.unacked: list[asyncio.Future[Any]] = []  # sent outputs no checkpoint has waited for yet
-        self.landing: asyncio.Future[None] | None = None  # the checkpoints being written (`_land`)
+        self.unacked: list[asyncio.Future[Any]] = []  # sent outputs the broker has not acknowledged yet
         self._outbox: Outbox | None = None
         # The agent makes faust subscribe to the intake (so the group assigns its partitions with the
         # checkpoint table's); the records themselves are read by `_read`.
@@ -217,13 +210,9 @@ class StreamsApp:
         # runners it started with.
         revoked = args[0] if args else kwargs.get("revoked", ())
         async with self.lock:
-            if self.landing is not None:  # checkpoints made before the rebalance land before it goes on
-                landing, self.landing = self.landing, None
-                await landing
             for tp in revoked:
                 self.runners.pop(tp.partition, None)
                 self.dirty.pop(tp.partition, None)
-                self.checkpointed_at.pop(tp.partition, None)
 
     def runner(self, partition: int) -> PartitionRunner:
         runner = self.runners.get(partition)
@@ -268,12 +257,7 @@ class StreamsApp:
                     continue
                 if not reading:
                     await asyncio.sleep(FOLLOW_S)
-                elif not batch:
-                    # Caught up: commit what was fed now rather than after the idle timer's QUIET_S.
-                    if self.dirty:
-                        async with self.lock:
-                            await self._checkpoint(caught_up=True)
-                else:
+                elif batch:
                     async with self.lock:
                         if reader.current():  # else a rebalance came between: read again after it
                             await self._feed(reader, batch)
@@ -319,77 +303,42 @@ class StreamsApp:
         self.unacked += await outbox.send()
         await self._checkpoint()
 
-    async def _checkpoint(self, caught_up: bool = False) -> None:
-        """Checkpoint each partition fed since its last one; `_land` writes them and commits their offsets.
+    async def _checkpoint(self) -> None:
+        """Write the checkpoint of each partition fed since its last one, then commit where they resume.
 
-        A busy partition is checkpointed every ``CHECKPOINT_EVERY_S`` (less often when writing the
-        checkpoints of every partition this worker holds would take more than ``CHECKPOINT_SHARE`` of
-        the time), a quiet one at once, and once the worker has ``caught_up`` with its input every fed
-        partition not checkpointed in the last ``QUIET_S``. The records are made here, from the state as
-        it is; their landing goes on while the next batches are fed (waiting on the broker's
-        acknowledgements stalled the stream for a tenth of its time on a loaded box). One landing at a
-        time, in order: the next checkpoint first waits for the previous landing, which also raises its
-        error here.
+        A busy partition is checkpointed every ``CHECKPOINT_EVERY_S`` (less often when writing it takes
+        more than ``CHECKPOINT_SHARE`` of the time), a quiet one at once. Outputs are acknowledged before a
+        checkpoint is written, and its offsets committed only once the broker has it, so a committed
+        offset is never ahead of what some checkpoint includes, nor a checkpoint of what was published.
         """
-        self._landed()
         now = time.monotonic()
-        records: list[tuple[int, Checkpoint]] = []
-        offsets: dict[TP, int] = {}
-        busy = False
+        writes, offsets, busy = [], {}, False
         # The most overdue first, and one busy partition per call: checkpoints of all partitions at once
         # would stall the stream for their sum.
         for partition, fed_at in sorted(
             self.dirty.items(), key=lambda item: self.next_checkpoint.get(item[0], 0.0)
         ):
-            quiet = now - fed_at >= QUIET_S or (
-                caught_up and now - self.checkpointed_at.get(partition, -QUIET_S) >= QUIET_S
-            )
+            quiet = now - fed_at >= QUIET_S
             if not quiet and (now < self.next_checkpoint.get(partition, 0.0) or busy):
                 continue
             busy = busy or not quiet
-            if self.landing is not None:
-                await self.landing
-                self.landing = None
+            if self.unacked:  # outputs first: a checkpoint never covers what the broker does not have
+                await asyncio.gather(*self.unacked)
+                self.unacked.clear()
             runner = self.runners[partition]
             started = time.monotonic()
-            records.append((partition, runner.checkpoint()))
+            record = runner.checkpoint()
             cost = time.monotonic() - started
-            # Every partition held here is written about as often: together they keep to the share.
-            share = cost * len(self.runners) / CHECKPOINT_SHARE
-            self.next_checkpoint[partition] = now + max(CHECKPOINT_EVERY_S, share)
-            self.checkpointed_at[partition] = now
+            self.next_checkpoint[partition] = now + max(CHECKPOINT_EVERY_S, cost / CHECKPOINT_SHARE)
+            for key, blob in ((record.key, record.blob), *((old, None) for old in record.obsolete)):
+                writes.append(
+                    await write_checkpoint(self.app, self.table, self.changelog_name, partition, key, blob)
+                )
             offsets.update({TP(topic, partition): offset for topic, offset in runner.next_offsets.items()})
             del self.dirty[partition]
-        if records:
-            # Every output sent so far: the checkpoints cover the records that made them.
-            outputs, self.unacked = self.unacked, []
-            self.landing = asyncio.ensure_future(self._land(outputs, records, offsets))
-
-    async def _land(
-        self,
-        outputs: list[asyncio.Future[Any]],
-        records: list[tuple[int, Checkpoint]],
-        offsets: dict[TP, int],
-    ) -> None:
-        """Write ``records`` once the broker has ``outputs``, then commit ``offsets`` once it has them.
-
-        So a committed offset is never ahead of what some checkpoint includes, nor a checkpoint of what
-        was published.
-        """
-        await asyncio.gather(*outputs)
-        writes = [
-            await write_checkpoint(self.app, self.table, self.changelog_name, partition, key, blob)
-            for partition, record in records
-            for key, blob in ((record.key, record.blob), *((old, None) for old in record.obsolete))
-        ]
-        await asyncio.gather(*writes)
-        await commit(self.app, offsets)
-
-    def _landed(self) -> None:
-        """Forget the last landing once it is done; raise its error, if it had one."""
-        if self.landing is not None and self.landing.done():
-            landing, self.landing = self.landing, None
-            landing.result()
+        if writes:
+            await asyncio.gather(*writes)
+            await commit(self.app, offsets)
 
     async def outbox(self) -> Outbox:
         if self._outbox is None:
