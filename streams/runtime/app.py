@@ -33,7 +33,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import faust
-from aiokafka.errors import KafkaError
 from faust.types import TP
 
 from infra.settings import KafkaSettings, PrivacySettings, ServiceSettings, load
@@ -45,17 +44,12 @@ from streams.runtime import faust_internals
 from streams.runtime.checkpoints import commit, write_checkpoint
 from streams.runtime.county_shell import CountyShell
 from streams.runtime.heap import Heap
-from streams.runtime.intake import Batch, IntakeReader
+from streams.runtime.intake import Batch, IntakeReader, hold_unread
 from streams.runtime.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
 BATCH_MAX = 2000
-# The intake reader waits at most this long for records, and this long between looks at faust's
-# assignment while it has none.
-FETCH_MS = 100
-FOLLOW_S = 0.05
-RETRY_S = 1.0  # after a Kafka error, the reader waits this long before it reads again
 # Outputs go out at the end of a batch, or as soon as this many wait: a tick that releases a minute of
 # records should not hold the first of them back until the last is decided.
 SEND_AT = 500
@@ -166,7 +160,7 @@ class StreamsApp:
         self._outbox: Outbox | None = None
         # The agent makes faust subscribe to the intake (so the group assigns its partitions with the
         # checkpoint table's); the records themselves are read by `_read`.
-        self.app.agent(self.intake, name="escalate", concurrency=1)(self._drain)
+        self.app.agent(self.intake, name="escalate", concurrency=1)(hold_unread)
         self.app.task(self._read)
         self.county = CountyShell(
             self.app,
@@ -176,6 +170,8 @@ class StreamsApp:
             partitions=self.names.cluster_signals.partitions,
             window=self.engine.policy.cluster_window,
             min_townships=self.engine.policy.county_cluster_townships,
+            servers=kafka.servers,
+            options=kafka.client_options(),
         )
         self.heap = Heap()
         self.app.on_partitions_revoked.connect(self._on_revoked)
@@ -226,47 +222,14 @@ class StreamsApp:
             self.runners[partition] = runner
         return runner
 
-    async def _drain(self, stream: Any) -> None:
-        # faust's fetch of the intake is paused (`streams.runtime.intake`); records it fetched before the
-        # pause took effect end here, never acknowledged: the intake reader reads them again from the
-        # state's offsets, and offsets are committed from checkpoints only.
-        async for event in stream.events():
-            faust_internals.hold_ack(event.message)
-
     async def _read(self) -> None:
         """Read the intake partitions faust assigned to this worker in batches, and feed their runners."""
         reader = IntakeReader.create(
             self.app, self.sources, self.kafka.servers, self.kafka.client_options(), BATCH_MAX
         )
-        skipped = {*self.sources, self.changelog_name, self.county.changelog_name}
+        skipped = {*self.sources, self.changelog_name, self.county.source, self.county.changelog_name}
         faust_internals.skip_livelock_check(self.app, lambda tp: tp.topic in skipped)
-        await reader.consumer.start()
-        try:
-            while True:
-                try:
-                    async with self.lock:
-                        reading = await reader.follow(self._position(reader))
-                    batch = await reader.fetch(FETCH_MS) if reading else None
-                except KafkaError as error:
-                    # The reader's own calls only (an error publishing crashes the worker, which then
-                    # restarts from its checkpoints): once the broker answers again, the reader starts
-                    # over from the states' offsets.
-                    log.warning("intake reader: %r; reading again from the states' offsets", error)
-                    reader.synced = None
-                    await asyncio.sleep(RETRY_S)
-                    continue
-                if not reading:
-                    await asyncio.sleep(FOLLOW_S)
-                elif batch:
-                    async with self.lock:
-                        if reader.current():  # else a rebalance came between: read again after it
-                            await self._feed(reader, batch)
-                    # A fetch from records already buffered returns without suspending, and so can a
-                    # batch: with a backlog, this loop would keep the event loop from faust's own tasks
-                    # (heartbeats, the county stage, timers) for as long as the backlog lasts.
-                    await asyncio.sleep(0)
-        finally:
-            await reader.consumer.stop()
+        await reader.run(self.lock, self._position(reader), self._feed)
 
     def _position(self, reader: IntakeReader) -> Callable[[TP], Awaitable[int]]:
         async def position(tp: TP) -> int:

@@ -1,16 +1,23 @@
-"""The faust agent of the county stage: ``cluster_signals`` in, ``county_alerts`` out.
+"""The faust shell of the county stage: ``cluster_signals`` in, ``county_alerts`` out.
 
-Signals are rare (a few per township-hour at most), so the stage's whole state is checkpointed after every
-batch, with the next offset to read, into the ``county-checkpoints`` table; on a restart records before
-that offset are skipped, and a record past it rewinds the partition (see `streams.runtime.checkpoints`).
-Alerts are published and acknowledged by the broker before the checkpoint that moves past them, and offsets
-are committed only once the broker has that checkpoint, so a crash can repeat an alert (same id, dropped
-downstream) but never lose one.
+As with the intake (`streams.runtime.intake`), faust keeps the group and the checkpoint table, and an
+`IntakeReader` of the stage's own reads the ``cluster_signals`` partitions faust assigned, in batches,
+from the offset each partition's stage takes next. (Through faust's per-record path the stage depended
+on faust's mark of the last offset it delivered: after a rebalance dropped fetched records, a seek back
+to the stage's offset was refused below that mark while later records kept arriving, and the partition
+was fetched again and again without moving on.)
+
+Signals are few, but every upstream batch sends a watermark to every partition, so the stage's whole
+state is checkpointed after every batch, with the next offset to read, into the ``county-checkpoints``
+table. Alerts are published and acknowledged by the broker before the checkpoint that moves past them,
+and offsets are committed only once the broker has that checkpoint, so a crash can repeat an alert (same
+id, dropped downstream) but never lose one.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import faust
@@ -19,7 +26,10 @@ from faust.types import TP
 
 from streams.core.county import CountyStage, parse
 from streams.runtime import faust_internals
-from streams.runtime.checkpoints import Rewinder, beginning, commit, write_checkpoint
+from streams.runtime.checkpoints import commit, write_checkpoint
+from streams.runtime.intake import Batch, IntakeReader, hold_unread
+
+BATCH_MAX = 500
 
 
 class CountyShell:
@@ -34,6 +44,8 @@ class CountyShell:
         partitions: int,
         window: Any,
         min_townships: int,
+        servers: str,
+        options: dict[str, Any],
     ) -> None:
         self.app = app
         self.min_townships = min_townships
@@ -41,8 +53,11 @@ class CountyShell:
         self.sink = sink
         self.upstream = upstream
         self.window = window
-        # partition -> (stage, next offset; None before the first record of a stage with no checkpoint)
+        self.servers = servers
+        self.options = options
+        # partition -> (stage, next offset; None until the reader takes a partition no checkpoint covers)
         self.stages: dict[int, tuple[CountyStage, int | None]] = {}
+        self.lock = asyncio.Lock()
         self.changelog_name = f"{source}-county-checkpoints-changelog"
         self.table = app.Table(
             "county-checkpoints",
@@ -57,17 +72,19 @@ class CountyShell:
                 internal=True,
             ),
         )
+        # The agent makes faust subscribe to the source (so the group assigns its partitions with the
+        # table's); the records themselves are read by `_read`.
         topic = app.topic(source, key_serializer="raw", value_serializer="raw")
-        app.agent(topic, name="county", concurrency=1)(self._run)
-        self.rewinder = Rewinder(app)
+        app.agent(topic, name="county", concurrency=1)(hold_unread)
+        app.task(self._read)
         app.on_partitions_revoked.connect(self._on_revoked)
-        app.timer(1.0)(self._rewind_stalled)
 
     async def _on_revoked(self, sender: Any, /, *args: Any, **kwargs: Any) -> None:
+        # Taking the lock lets a batch in progress finish with the stages it started with.
         revoked = args[0] if args else kwargs.get("revoked", ())
-        for tp in revoked:
-            self.stages.pop(tp.partition, None)
-        self.rewinder.forget(revoked)
+        async with self.lock:
+            for tp in revoked:
+                self.stages.pop(tp.partition, None)
 
     def _stage(self, partition: int) -> tuple[CountyStage, int | None]:
         known = self.stages.get(partition)
@@ -82,53 +99,56 @@ class CountyShell:
             known = self.stages[partition] = (stage, next_offset)
         return known
 
-    async def _run(self, stream: Any) -> None:
+    async def _read(self) -> None:
+        reader = IntakeReader.create(self.app, [self.source], self.servers, self.options, BATCH_MAX)
+        await reader.run(self.lock, self._position(reader), self._feed)
+
+    def _position(self, reader: IntakeReader) -> Callable[[TP], Awaitable[int]]:
+        async def position(tp: TP) -> int:
+            """Where a newly taken partition is read from: the next offset its stage takes."""
+            stage, next_offset = self._stage(tp.partition)
+            if next_offset is None:  # no checkpoint yet: from the partition's beginning
+                next_offset = await reader.beginning(tp)
+                self.stages[tp.partition] = (stage, next_offset)
+            return next_offset
+
+        return position
+
+    async def _feed(self, reader: IntakeReader, batch: Batch) -> None:
         producer = self.app.producer
-        async for events in stream.take_events(500, within=0.1):
-            touched: set[int] = set()
-            pending = []
-            assigned = self.app.consumer.assignment()
-            for event in events:
-                message = event.message
-                # Never acked: offsets are committed from checkpoints (streams.runtime.checkpoints).
-                faust_internals.hold_ack(message)
-                if message.tp not in assigned:
-                    continue  # revoked while this batch waited: its new owner reads it again
-                stage, next_offset = self._stage(message.partition)
-                if next_offset is None:  # no checkpoint yet: from the partition's beginning
-                    next_offset = await beginning(self.app, message.tp)
-                    self.stages[message.partition] = (stage, next_offset)
-                if not await self.rewinder.admit(message.tp, message.offset, next_offset):
-                    continue
-                touched.add(message.partition)  # a redelivery too: its offset is committed again
-                if message.offset < next_offset:
+        pending, offsets = [], {}
+        for part, records in batch.items():
+            stage, next_offset = self._stage(part.partition)
+            assert next_offset is not None  # set when the reader took the partition
+            for record in records:
+                if record.offset > next_offset:
+                    # Records were skipped (never seen so far): read them again from the expected one.
+                    reader.seek(part, next_offset)
+                    break
+                if record.offset < next_offset:
                     continue  # inside the checkpoint this stage was restored from
-                for alert in stage.offer(parse(message.value)):
+                for alert in stage.offer(parse(record.value)):
                     pending.append(
                         await producer.send(
                             self.sink, alert.county_code.encode(), alert.to_json(), None, None, None
                         )
                     )
-                self.stages[message.partition] = (stage, message.offset + 1)
-            if pending:
-                await asyncio.gather(*pending)
-            writes, offsets = [], {}
-            for partition in sorted(touched):
-                stage, next_offset = self.stages[partition]
-                assert next_offset is not None  # set by the record that touched the partition
-                offsets[TP(self.source, partition)] = next_offset
-                blob = orjson.dumps({"stage": stage.to_json_obj(), "next_offset": next_offset})
-                writes.append(
-                    await write_checkpoint(
-                        self.app, self.table, self.changelog_name, partition, _key(partition), blob
-                    )
+                next_offset = record.offset + 1
+            self.stages[part.partition] = (stage, next_offset)
+            offsets[TP(self.source, part.partition)] = next_offset
+        if pending:
+            await asyncio.gather(*pending)
+        writes = []
+        for partition in sorted(tp.partition for tp in offsets):
+            stage, next_offset = self.stages[partition]
+            blob = orjson.dumps({"stage": stage.to_json_obj(), "next_offset": next_offset})
+            writes.append(
+                await write_checkpoint(
+                    self.app, self.table, self.changelog_name, partition, _key(partition), blob
                 )
-            if writes:
-                await asyncio.gather(*writes)
-                await commit(self.app, offsets)
-
-    async def _rewind_stalled(self) -> None:
-        await self.rewinder.check({self.source}, lambda tp: self._stage(tp.partition)[1])
+            )
+        await asyncio.gather(*writes)
+        await commit(self.app, offsets)
 
 
 def _key(partition: int) -> bytes:

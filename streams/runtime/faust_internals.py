@@ -10,6 +10,7 @@ run that test first.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -60,15 +61,6 @@ def aiokafka_producer(app: Any) -> Any:
     return app.producer._ensure_producer()
 
 
-def fetched_in_current_generation(app: Any, message: Any) -> bool:
-    """Whether ``message`` was fetched in the consumer group's current generation (not before a rebalance).
-
-    faust-streaming 0.15.3: every ``Message`` carries the ``generation_id`` it was fetched in, and
-    ``App.consumer_generation_id`` is the group's current one.
-    """
-    return bool(message.generation_id == app.consumer_generation_id)
-
-
 def hold_ack(message: Any) -> None:
     """Keep faust from acknowledging ``message`` (and so from ever committing its offset).
 
@@ -76,20 +68,6 @@ def hold_ack(message: Any) -> None:
     drops to zero; one more reference (``Message.incref``) that is never released keeps it unacked.
     """
     message.incref()
-
-
-async def earliest_offset(app: Any, tp: Any) -> int:
-    """The first offset ``tp`` still holds (faust-streaming 0.15.3: ``Consumer.earliest_offsets``)."""
-    offsets = await app.consumer.earliest_offsets(tp)
-    return int(offsets[tp])
-
-
-async def seek(app: Any, tp: Any, offset: int) -> None:
-    """Make the consumer deliver ``tp`` from ``offset`` next.
-
-    faust-streaming 0.15.3: ``Consumer.seek_wait`` seeks and waits until the fetcher has applied it.
-    """
-    await app.consumer.seek_wait({tp: offset})
 
 
 def settled(app: Any) -> bool:
@@ -119,13 +97,26 @@ def pause_fetching(app: Any, tps: Iterable[Any]) -> None:
     inner.pause(*(TopicPartition(tp.topic, tp.partition) for tp in tps))
 
 
+def polled(app: Any) -> None:
+    """Count a fetch of the intake readers as a poll of faust's consumer.
+
+    Once the readers have paused every partition faust holds, faust's consumer fetches nothing itself,
+    and its aiokafka consumer, after ``broker_max_poll_interval`` (faust's default 1000 s) without a fetch,
+    leaves the group and then refuses to rejoin it: the worker would stop for good. aiokafka 0.14:
+    ``SubscriptionState.fetcher_idle_time`` counts from ``_last_fetch_ended``, which ``fetch_context()``
+    sets; one attribute store, so it is safe from the worker's thread while faust's consumer thread reads it.
+    """
+    inner = app.consumer._thread._ensure_consumer()
+    inner._subscription._last_fetch_ended = time.monotonic()
+
+
 def skip_livelock_check(app: Any, skip: Callable[[Any], bool]) -> None:
     """Keep faust's livelock monitor from checking the topic-partitions ``skip`` names.
 
     faust-streaming 0.15.3: ``Consumer.verify_event_path(now, tp)``, run every few commit intervals for every
     assigned partition, logs "Stream has not started processing …" (and the like) for a partition whose
-    highwater moves while no faust stream reads it: the intake (read by `streams.runtime.intake`) and the
-    checkpoint changelogs (written by the shells, read only in recovery).
+    highwater moves while no faust stream reads it: the inputs `streams.runtime.intake` readers read and
+    the checkpoint changelogs (written by the shells, read only in recovery).
     """
     consumer = app.consumer
     verify = consumer.verify_event_path

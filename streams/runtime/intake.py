@@ -17,15 +17,37 @@ consumer from checkpoints (`streams.checkpoints`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
 from aiokafka.helpers import create_ssl_context
 
 from streams.runtime import faust_internals
 
 Batch = dict[TopicPartition, list[Any]]  # aiokafka's getmany: partition -> ConsumerRecords
+
+log = logging.getLogger(__name__)
+
+# The reader waits at most this long for records, and this long between looks at faust's assignment
+# while it has none.
+FETCH_MS = 100
+FOLLOW_S = 0.05
+RETRY_S = 1.0  # after a Kafka error, the reader waits this long before it reads again
+
+
+async def hold_unread(stream: Any) -> None:
+    """The agent that keeps faust subscribed to topics an `IntakeReader` reads.
+
+    faust's fetch of them is paused; records it fetched before the pause took effect end here, never
+    acknowledged: the reader reads them again from the state's offsets, and offsets are committed from
+    checkpoints only.
+    """
+    async for event in stream.events():
+        faust_internals.hold_ack(event.message)
 
 
 def reader_options(options: dict[str, Any]) -> dict[str, Any]:
@@ -102,3 +124,44 @@ class IntakeReader:
     async def fetch(self, timeout_ms: int) -> Batch:
         batch: Batch = await self.consumer.getmany(timeout_ms=timeout_ms)
         return batch
+
+    async def run(
+        self,
+        lock: asyncio.Lock,
+        position: Callable[[Any], Awaitable[int]],
+        feed: Callable[[IntakeReader, Batch], Awaitable[None]],
+    ) -> None:
+        """Read until cancelled, handing each batch to ``feed`` while faust's assignment is still the one
+        read (``lock`` is the one the shell's on-revoke handler takes); ``position`` as in `follow`."""
+        await self.consumer.start()
+        try:
+            while True:
+                try:
+                    async with lock:
+                        reading = await self.follow(position)
+                    batch = await self.fetch(FETCH_MS) if reading else None
+                    faust_internals.polled(self.app)
+                except KafkaError as error:
+                    # The reader's own calls only (an error publishing crashes the worker, which then
+                    # restarts from its checkpoints): once the broker answers again, the reader starts
+                    # over from the states' offsets.
+                    log.warning(
+                        "reader of %s: %r; reading again from the states' offsets",
+                        sorted(self.sources),
+                        error,
+                    )
+                    self.synced = None
+                    await asyncio.sleep(RETRY_S)
+                    continue
+                if not reading:
+                    await asyncio.sleep(FOLLOW_S)
+                elif batch:
+                    async with lock:
+                        if self.current():  # else a rebalance came between: read again after it
+                            await feed(self, batch)
+                    # A fetch from records already buffered returns without suspending, and so can a
+                    # batch: with a backlog, this loop would keep the event loop from faust's own tasks
+                    # (heartbeats, the county stage, timers) for as long as the backlog lasts.
+                    await asyncio.sleep(0)
+        finally:
+            await self.consumer.stop()

@@ -5,11 +5,12 @@ Every such reliance goes through `streams.runtime.faust_internals`; this test ru
 and checks from outside what the broker then holds:
 
 - `hold_ack` keeps faust from committing: offsets move only by `commit_offsets`, to exactly what it was given;
-- `fetched_in_current_generation` is true for records of a settled group;
-- `earliest_offset` names the partition's first offset, and `seek` makes it deliver from an earlier one;
 - `table_put`/`table_get`/`table_items` read and write the table's store, and faust rebuilds that store from
   the changelog record `write_checkpoint` sends when a new worker is assigned the partition;
-- `aiokafka_producer` is the aiokafka producer whose batch API `streams.runtime.outbox` uses.
+- `aiokafka_producer` is the aiokafka producer whose batch API `streams.runtime.outbox` uses;
+- with every partition paused (`pause_fetching`), faust's consumer fetches nothing and, after
+  ``broker_max_poll_interval``, leaves the group; `polled` (which the intake readers call after each
+  fetch) keeps it in. The same worker without `polled` is the negative control, and is checked to leave.
 
 Run it first after upgrading faust-streaming.
 """
@@ -51,6 +52,7 @@ app = faust.App(
     consumer_auto_offset_reset="earliest",
     table_standby_replicas=0,
     stream_wait_empty=False,
+    broker_max_poll_interval=4.0 if mode.startswith("idle") else 1000.0,
 )
 table = app.Table(
     "probe",
@@ -61,7 +63,7 @@ table = app.Table(
     ),
 )
 topic = app.topic(source, key_serializer="raw", value_serializer="raw")
-facts = {"offsets": [], "current": []}
+facts = {"offsets": []}
 
 
 def finish():
@@ -72,25 +74,29 @@ def finish():
 
 @app.agent(topic, concurrency=1)
 async def probe(stream):
-    sought = False
     async for events in stream.take_events(100, within=0.2):
         for event in events:
             message = event.message
             fi.hold_ack(message)
             facts["offsets"].append(message.offset)
-            facts["current"].append(fi.fetched_in_current_generation(app, message))
             tp = message.tp
+            if mode.startswith("idle"):
+                coordinator = app.consumer._thread._ensure_consumer()._coordinator
+                before = coordinator.generation
+                fi.pause_fetching(app, app.consumer.assignment())
+                for _ in range(24):  # three times the poll interval, as the intake readers would
+                    if mode == "idle":
+                        fi.polled(app)
+                    await asyncio.sleep(0.5)
+                facts["kept"] = coordinator.generation == before
+                finish()
+                return
             if mode == "restore":
                 facts["restored"] = (fi.table_get(table, b"k") or b"").decode()
                 facts["items"] = sorted(k.decode() for k, _ in fi.table_items(table))
                 finish()
                 return
-            if message.offset == 4 and not sought:
-                facts["earliest"] = await fi.earliest_offset(app, tp)
-                sought = True
-                await fi.seek(app, tp, 2)
-                break  # records fetched past the seek are not taken
-            if message.offset == 4 and sought:
+            if message.offset == 4:
                 pending = await write_checkpoint(app, table, changelog, 0, b"k", b"v1")
                 await (await write_checkpoint(app, table, changelog, 0, b"gone", b"x"))
                 await (await write_checkpoint(app, table, changelog, 0, b"gone", None))
@@ -149,10 +155,7 @@ def test_each_faust_internal_the_runtime_relies_on(kafka_bootstrap: str, tmp_pat
     producer.close()
 
     first = _run_worker(kafka_bootstrap, app_id, (source, changelog, output), tmp_path, "first")
-    assert first["offsets"][:5] == [0, 1, 2, 3, 4]
-    assert first["offsets"][5:] == [2, 3, 4], "seek did not make the partition deliver from offset 2"
-    assert first["earliest"] == 0
-    assert all(first["current"])
+    assert first["offsets"] == [0, 1, 2, 3, 4]
     assert first["got"] == "v1" and first["items"] == ["k"]
     assert first["producer"] == "aiokafka.producer.producer.AIOKafkaProducer"
     # Nothing was acked, so faust committed nothing of its own, not even on shutdown: only our commit.
@@ -163,6 +166,13 @@ def test_each_faust_internal_the_runtime_relies_on(kafka_bootstrap: str, tmp_pat
     records = [r for batch in consumer.poll(timeout_ms=10_000).values() for r in batch]
     consumer.close()
     assert [(r.key, r.value) for r in records] == [(b"key", b"batched")]
+
+    idle = _run_worker(kafka_bootstrap, f"{app_id}-idle", (source, changelog, output), tmp_path, "idle")
+    assert idle["kept"], "with every partition paused, faust's consumer left the group although polled"
+    unpolled = _run_worker(
+        kafka_bootstrap, f"{app_id}-unpolled", (source, changelog, output), tmp_path, "idle-unpolled"
+    )
+    assert not unpolled["kept"], "the negative control stayed in the group: the test cannot tell"
 
     again = _run_worker(kafka_bootstrap, app_id, (source, changelog, output), tmp_path, "restore")
     assert again["offsets"] == [3], "a new worker does not resume from the committed offset"
