@@ -9,8 +9,8 @@
 4. step the escalation engine with every released message, then with a clock tick at the new frontier, so
    SLA timers fire at the same logical moments however fast the input is replayed.
 
-Records must come in offset order per topic: `expected` names the next offset of each topic, and the faust
-shell rewinds the consumer when Kafka hands it a later one (a record faust dropped in a rebalance).
+Records must come in offset order per topic: `expected` names the next offset of each topic, and the
+shell's reader seeks back when Kafka hands it a later one (`streams.runtime.intake`).
 
 A checkpoint is everything the runner took so far: the escalation state, the sequencer (its ticks, its
 frontier and the messages it still holds) and the next offset of each topic. It is one table record,
