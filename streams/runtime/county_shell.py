@@ -121,9 +121,7 @@ class CountyShell:
             stage, next_offset = self._stage(part.partition)
             assert next_offset is not None  # set when the reader took the partition
             for record in records:
-                if record.offset > next_offset:
-                    # Records were skipped (never seen so far): read them again from the expected one.
-                    reader.seek(part, next_offset)
+                if reader.skipped(part, record.offset, next_offset):
                     break
                 if record.offset < next_offset:
                     continue  # inside the checkpoint this stage was restored from

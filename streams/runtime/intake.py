@@ -118,8 +118,14 @@ class IntakeReader:
         part = TopicPartition(tp.topic, tp.partition)
         return int((await self.consumer.beginning_offsets([part]))[part])
 
-    def seek(self, part: TopicPartition, offset: int) -> None:
-        self.consumer.seek(part, offset)
+    def skipped(self, part: TopicPartition, offset: int, expected: int | None) -> bool:
+        """Whether a record at ``offset`` comes after records never seen (past ``expected``, the next
+        offset the partition's state takes); if so the partition is read again from ``expected``, and the
+        rest of its batch must be dropped."""
+        if expected is None or offset <= expected:
+            return False
+        self.consumer.seek(part, expected)
+        return True
 
     async def fetch(self, timeout_ms: int) -> Batch:
         batch: Batch = await self.consumer.getmany(timeout_ms=timeout_ms)
