@@ -11,8 +11,9 @@ The reader follows faust's assignment: while faust rebalances or recovers tables
 the group has settled (a new generation), it takes the intake partitions faust now holds and seeks each to
 the offset its partition's state takes next (from a checkpoint, or the partition's first offset). A batch
 fetched across a rebalance is dropped: it is read again from the state's offsets. So the reader never
-moves past a record its state has not taken, and it commits nothing: offsets are committed by the faust
-consumer from checkpoints (`streams.checkpoints`).
+moves past a record its state has not taken. Offsets are committed through the faust consumer from
+checkpoints only (`streams.runtime.checkpoints`): by the shells after each checkpoint, and by the reader
+when it takes a new generation's partitions, at the offsets their checkpoints resume from.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.helpers import create_ssl_context
 
 from streams.runtime import faust_internals
+from streams.runtime.checkpoints import commit
 
 Batch = dict[TopicPartition, list[Any]]  # aiokafka's getmany: partition -> ConsumerRecords
 
@@ -67,6 +69,7 @@ class IntakeReader:
         self.sources = frozenset(sources)
         self.consumer = consumer
         self.synced: tuple[int, frozenset[Any]] | None = None  # (generation, faust TPs) read now
+        self.committed_generation: int | None = None  # the last generation whose positions were committed
 
     @classmethod
     def create(
@@ -99,19 +102,27 @@ class IntakeReader:
     async def follow(self, position: Callable[[Any], Any]) -> bool:
         """Take faust's current assignment if it changed; False while there is nothing to read.
 
-        ``position(tp)`` is awaited for each newly taken partition and names the offset to read from.
+        ``position(tp)`` is awaited for each partition taken and names the offset to read from.
         """
         wanted = self.wanted()
         if wanted is None:
             return False
         if wanted != self.synced:
-            _, tps = wanted
+            generation, tps = wanted
             faust_internals.pause_fetching(self.app, tps)
             parts = {tp: TopicPartition(tp.topic, tp.partition) for tp in tps}
             self.consumer.assign(list(parts.values()))
+            positions = {tp: await position(tp) for tp in tps}
             for tp, part in parts.items():
-                self.consumer.seek(part, await position(tp))
+                self.consumer.seek(part, positions[tp])
             self.synced = wanted
+            if generation != self.committed_generation:
+                # faust revoked every partition before this generation, so each state was just restored
+                # from its last checkpoint. The group's commit can be behind that checkpoint (a worker
+                # killed after the broker had it and before the commit): commit where the states resume,
+                # or a partition that gets no more input would show as behind for good.
+                await commit(self.app, positions)
+                self.committed_generation = generation
         return bool(self.synced[1])
 
     async def beginning(self, tp: Any) -> int:
