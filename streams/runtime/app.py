@@ -28,11 +28,12 @@ import logging
 import ssl
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
+from aiokafka import TopicPartition
 from faust.types import TP
 
 from infra.settings import KafkaSettings, PrivacySettings, ServiceSettings, load
@@ -46,6 +47,7 @@ from streams.runtime.county_shell import CountyShell
 from streams.runtime.heap import Heap
 from streams.runtime.intake import Batch, IntakeReader, hold_unread
 from streams.runtime.outbox import Outbox
+from streams.runtime.pacing import to_pause
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +160,7 @@ class StreamsApp:
         self.writer = uuid.uuid4().hex[:8]
         self.unacked: list[asyncio.Future[Any]] = []  # sent outputs the broker has not acknowledged yet
         self._outbox: Outbox | None = None
+        self.reader: IntakeReader | None = None
         # The agent makes faust subscribe to the intake (so the group assigns its partitions with the
         # checkpoint table's); the records themselves are read by `_read`.
         self.app.agent(self.intake, name="escalate", concurrency=1)(hold_unread)
@@ -198,6 +201,8 @@ class StreamsApp:
         if not self.lock.locked():
             async with self.lock:
                 await self._checkpoint()
+                if self.reader is not None:  # a paused topic resumes even when no batch comes
+                    self._pace(list(self.reader.held_back))
         self.heap.settle()
 
     async def _on_revoked(self, sender: Any, /, *args: Any, **kwargs: Any) -> None:
@@ -224,7 +229,7 @@ class StreamsApp:
 
     async def _read(self) -> None:
         """Read the intake partitions faust assigned to this worker in batches, and feed their runners."""
-        reader = IntakeReader.create(
+        reader = self.reader = IntakeReader.create(
             self.app, self.sources, self.kafka.servers, self.kafka.client_options(), BATCH_MAX
         )
         skipped = {*self.sources, self.changelog_name, self.county.source, self.county.changelog_name}
@@ -259,10 +264,30 @@ class StreamsApp:
                 if outbox.queued >= SEND_AT:
                     self.unacked += await outbox.send()
             self.dirty[partition] = fed_at
+        self._pace(part.partition for part in batch)
         # Not awaited here: the next batch is read while the broker takes this one. A checkpoint waits
         # for them first, so none moves past an output the broker does not have.
         self.unacked += await outbox.send()
         await self._checkpoint()
+
+    def _pace(self, partitions: Iterable[int]) -> None:
+        """Pause the topics of ``partitions`` that run ahead of the rest in their sequencer, or resume
+        them (`streams.runtime.pacing`)."""
+        reader = self.reader
+        if reader is None:
+            return
+        for partition in set(partitions):
+            runner = self.runners.get(partition)
+            if runner is None:
+                continue
+            sequencer = runner.sequencer
+
+            def more(topic: str, partition: int = partition, runner: PartitionRunner = runner) -> bool:
+                return reader.more(TopicPartition(topic, partition), runner.expected(topic))
+
+            paused = reader.held_back.get(partition, frozenset())
+            held = len(sequencer.heap)
+            reader.hold_back(partition, to_pause(sequencer.ticks, self.sources, held, paused, more))
 
     async def _checkpoint(self) -> None:
         """Write the checkpoint of each partition fed since its last one, then commit where they resume.

@@ -70,6 +70,8 @@ class IntakeReader:
         self.consumer = consumer
         self.synced: tuple[int, frozenset[Any]] | None = None  # (generation, faust TPs) read now
         self.committed_generation: int | None = None  # the last generation whose positions were committed
+        # partition -> its topics paused for now (streams.runtime.pacing)
+        self.held_back: dict[int, frozenset[str]] = {}
 
     @classmethod
     def create(
@@ -111,7 +113,8 @@ class IntakeReader:
             generation, tps = wanted
             faust_internals.pause_fetching(self.app, tps)
             parts = {tp: TopicPartition(tp.topic, tp.partition) for tp in tps}
-            self.consumer.assign(list(parts.values()))
+            self.consumer.assign(list(parts.values()))  # which resumes every partition
+            self.held_back = {}
             positions = {tp: await position(tp) for tp in tps}
             for tp, part in parts.items():
                 self.consumer.seek(part, positions[tp])
@@ -137,6 +140,20 @@ class IntakeReader:
             return False
         self.consumer.seek(part, expected)
         return True
+
+    def more(self, part: TopicPartition, expected: int | None) -> bool:
+        """Whether ``part`` has records past ``expected`` (as of the last fetch; False if not known)."""
+        highwater = self.consumer.highwater(part)
+        return highwater is not None and expected is not None and expected < highwater
+
+    def hold_back(self, partition: int, topics: frozenset[str]) -> None:
+        """Keep exactly ``topics`` of ``partition`` paused (its records already fetched are read again
+        once it resumes)."""
+        paused = self.held_back.get(partition, frozenset())
+        if topics != paused:
+            self.consumer.resume(*(TopicPartition(t, partition) for t in paused - topics))
+            self.consumer.pause(*(TopicPartition(t, partition) for t in topics - paused))
+            self.held_back[partition] = topics
 
     async def fetch(self, timeout_ms: int) -> Batch:
         batch: Batch = await self.consumer.getmany(timeout_ms=timeout_ms)
