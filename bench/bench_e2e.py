@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -174,6 +175,8 @@ def run_step(
         "GRIDFLOW_KAFKA_TOPIC_PREFIX": prefix,
         "GRIDFLOW_CLICKHOUSE_URL": url,
         "GRIDFLOW_STATE_DIR": str(work / f"state-{tag}"),
+        # The sink refuses to run without a key for personal-data tokens: a one-off key, as the demo does.
+        "GRIDFLOW_PII_KEY": os.environ.get("GRIDFLOW_PII_KEY") or secrets.token_urlsafe(32),
     }
     logs = work / f"step-{rate}"
     logs.mkdir()
@@ -196,6 +199,9 @@ def run_step(
         publisher.start()
         while publisher.is_alive():
             time.sleep(1.0)
+            for proc, log in zip(procs, ("worker.log", "sink.log"), strict=True):
+                if proc.poll() is not None:  # a step without its worker or sink measures nothing
+                    sys.exit(f"a child process ended with status {proc.returncode}: see {logs / log}")
             step.lags.append(
                 (
                     time.monotonic() - started,
