@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from pipeline_harness import wait_until
 
 from infra.lag import committed
 from infra.topics_admin import ensure_topics
@@ -67,8 +68,9 @@ facts = {"offsets": []}
 
 
 def finish():
-    with open(out, "w") as f:
+    with open(out + ".part", "w") as f:
         json.dump(facts, f)
+    os.replace(out + ".part", out)  # whole or absent: the test reads it as soon as it appears
     os.kill(os.getpid(), signal.SIGTERM)
 
 
@@ -122,16 +124,28 @@ worker.execute_from_commandline()
 def _run_worker(
     bootstrap: str, app_id: str, names: tuple[str, str, str], tmp_path: Path, mode: str
 ) -> dict[str, Any]:
-    out = tmp_path / f"{mode}.json"
-    result = subprocess.run(
-        [sys.executable, "-c", _WORKER, bootstrap, app_id, *names, str(out), mode],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-        env=os.environ.copy(),
-    )
-    assert out.exists(), f"the worker ended before its probe finished:\n{result.stdout}\n{result.stderr}"
+    out, log = tmp_path / f"{mode}.json", tmp_path / f"{mode}.log"
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _WORKER, bootstrap, app_id, *names, str(out), mode],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=os.environ.copy(),
+        )
+    try:
+        wait_until(lambda: out.exists() or proc.poll() is not None, 180, f"the {mode} probe's facts")
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            # The negative control's consumer has left the group, and faust's shutdown can then hang
+            # waiting on it; its facts are written, and that shutdown is not what the test looks at.
+            if mode != "idle-unpolled":
+                raise
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert out.exists(), f"the worker ended before its probe finished:\n{log.read_text()}"
     facts: dict[str, Any] = json.loads(out.read_text())
     return facts
 
