@@ -2,7 +2,7 @@
 
 Partition *p* of the three intake topics feeds one sequencer (`streams.core.sequencer`), which holds each
 record until every topic has ticked past it. Read from a backlog, the topics move through event time at
-different speeds: dispositions are about three times as many records as reports or alarms, and a fetch
+different speeds: dispositions are five to eight times as many records as reports or alarms, and a fetch
 takes about as many bytes from each partition. In one 35-day soak whose worker fell behind, reports and
 alarms ran days of event time ahead of dispositions, and the sequencers held up to 43,000 records each,
 in memory and again in every checkpoint (186 MB of checkpoint records in the table).
